@@ -1,0 +1,57 @@
+#pragma once
+// The two built-in subjects (DESIGN §3): C++ models of CacheControl's two on-disk cache designs
+// on libcurl, with pip's layout so that caches written by a real pip are read and vice versa.
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "harness/phase_probe.h"
+#include "harness/status.h"
+
+namespace peakbench {
+
+enum class Strategy {
+  whole_body,  ///< CacheControl before pip 23.3: `http/`, body inside the msgpack entry
+  streaming,   ///< SeparateBodyFileCache (pip 23.3+): `http-v2/`, body in `{key}.body`
+};
+
+std::string_view to_string(Strategy strategy);  ///< "whole-body" | "streaming"
+Result<Strategy> parse_strategy(std::string_view name);  ///< one-line error naming the choices
+
+struct FetchOptions {
+  Strategy strategy = Strategy::streaming;
+  std::filesystem::path cache_dir;
+  /// Where the consumer writes the body; empty: discard it (still hashed).
+  std::filesystem::path out;
+  /// The URL; a `#sha256=HEX` fragment is checked against the body and stripped before use.
+  std::string url;
+};
+
+/// How the cache took part in a fetch.
+enum class CacheOutcome {
+  hit,          ///< fresh entry, no request
+  revalidated,  ///< stale entry, conditional request answered 304
+  miss_stored,  ///< downloaded and stored
+  miss_not_stored,  ///< downloaded, not cacheable (no-store, status, ...)
+};
+std::string_view to_string(CacheOutcome outcome);
+
+struct FetchResult {
+  CacheOutcome outcome = CacheOutcome::miss_not_stored;
+  int http_status = 0;                 ///< status of the last response (0 on a hit)
+  std::uint64_t body_bytes = 0;        ///< bytes handed to the consumer
+  std::uint64_t bytes_received = 0;    ///< body bytes from the network
+  std::uint64_t cache_bytes_written = 0;
+  std::string sha256_hex;              ///< of the body handed to the consumer
+  std::vector<std::string> warnings;   ///< one line each (corrupt entry, ...)
+};
+
+/// One client run: look up the cache, fetch or revalidate if needed, hand the body to the
+/// consumer, update the cache. A failed download (cut connection, length mismatch, bad hash,
+/// HTTP error) is an error and stores nothing.
+Result<FetchResult> fetch(const FetchOptions& options, PhaseProbe& probe);
+
+}  // namespace peakbench
