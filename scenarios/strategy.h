@@ -4,9 +4,11 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "harness/phase_probe.h"
 #include "harness/status.h"
@@ -28,7 +30,24 @@ struct FetchOptions {
   std::filesystem::path out;
   /// The URL; a `#sha256=HEX` fragment is checked against the body and stripped before use.
   std::string url;
+  /// Called with each warning line as it arises (they are also in FetchResult::warnings, which an
+  /// error result does not carry). May be empty.
+  std::function<void(const std::string&)> on_warning;
+  /// The clock for freshness decisions, in seconds since the epoch; nullopt: the system clock.
+  std::optional<std::int64_t> now_unix_seconds;
 };
+
+/// A fetch URL taken apart.
+struct FetchUrl {
+  std::string request_url;          ///< what is requested: the URL without its fragment
+  std::string cache_url;            ///< CacheControl's normalized key URL (see cache_url())
+  std::string key_hex;              ///< sha224 hex of cache_url: the entry's file name
+  std::string expected_sha256_hex;  ///< lowercase, from `#sha256=`; empty when absent
+};
+
+/// Validates an absolute http(s) URL and its optional `#sha256=` fragment (64 hex digits).
+/// Other fragments are ignored, as pip ignores them for downloading. One-line error otherwise.
+Result<FetchUrl> parse_fetch_url(std::string_view url);
 
 /// How the cache took part in a fetch.
 enum class CacheOutcome {
