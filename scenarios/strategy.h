@@ -23,6 +23,15 @@ enum class Strategy {
 std::string_view to_string(Strategy strategy);  ///< "whole-body" | "streaming"
 Result<Strategy> parse_strategy(std::string_view name);  ///< one-line error naming the choices
 
+/// Body-sized buffers a strategy holds at once at its peak, in multiples of the body size B
+/// (scenarios/README.md says which buffers): the design's own cost, beyond a fixed overhead.
+struct CopyCount {
+  int cold = 0;         ///< download and store
+  int warm = 0;         ///< fresh hit
+  int revalidated = 0;  ///< stale hit answered 304
+};
+CopyCount copy_count(Strategy strategy);
+
 struct FetchOptions {
   Strategy strategy = Strategy::streaming;
   std::filesystem::path cache_dir;
