@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "harness/status.h"
@@ -99,6 +100,11 @@ struct ScenarioSummary {
   double peak_per_body_byte = 0;  ///< median / body_bytes
   std::optional<std::uint64_t> median_charged_bytes;
   bool warm_downloaded = false;  ///< a warm run that made a file request with a 200
+  /// Added by reports: median wall time of the successful runs, for the time-based exports.
+  double median_wall_s = 0;
+  /// Added by reports: median subject_start_rss (self) when every successful run has one: the
+  /// base that "peak above start" and multiples of the body size are counted from.
+  std::optional<std::uint64_t> median_start_rss_bytes;
 };
 
 struct HostInfo {
@@ -126,6 +132,8 @@ struct ReportMeta {
   std::string suite;       ///< suite file, if any
   double sample_interval_ms = 0;
   std::string shard;       ///< "I/N" when sharded, else empty
+  /// Added by reports: set by `peakbench merge`, the shard (or file, when unsharded) of each input.
+  std::vector<std::string> merged_shards;
 };
 
 struct Report {
@@ -138,6 +146,8 @@ struct Report {
 };
 
 std::string to_string(Method method);
+/// The method named `name` ("kernel-hwm", ...), or nothing when unknown. (Added by reports.)
+std::optional<Method> parse_method(std::string_view name);
 
 /// JSON text of the report (pretty-printed, with summaries).
 std::string to_json_text(const Report& report);

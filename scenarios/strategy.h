@@ -4,9 +4,11 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "harness/phase_probe.h"
 #include "harness/status.h"
@@ -21,6 +23,15 @@ enum class Strategy {
 std::string_view to_string(Strategy strategy);  ///< "whole-body" | "streaming"
 Result<Strategy> parse_strategy(std::string_view name);  ///< one-line error naming the choices
 
+/// Body-sized buffers a strategy holds at once at its peak, in multiples of the body size B
+/// (scenarios/README.md says which buffers): the design's own cost, beyond a fixed overhead.
+struct CopyCount {
+  int cold = 0;         ///< download and store
+  int warm = 0;         ///< fresh hit
+  int revalidated = 0;  ///< stale hit answered 304
+};
+CopyCount copy_count(Strategy strategy);
+
 struct FetchOptions {
   Strategy strategy = Strategy::streaming;
   std::filesystem::path cache_dir;
@@ -28,7 +39,24 @@ struct FetchOptions {
   std::filesystem::path out;
   /// The URL; a `#sha256=HEX` fragment is checked against the body and stripped before use.
   std::string url;
+  /// Called with each warning line as it arises (they are also in FetchResult::warnings, which an
+  /// error result does not carry). May be empty.
+  std::function<void(const std::string&)> on_warning;
+  /// The clock for freshness decisions, in seconds since the epoch; nullopt: the system clock.
+  std::optional<std::int64_t> now_unix_seconds;
 };
+
+/// A fetch URL taken apart.
+struct FetchUrl {
+  std::string request_url;          ///< what is requested: the URL without its fragment
+  std::string cache_url;            ///< CacheControl's normalized key URL (see cache_url())
+  std::string key_hex;              ///< sha224 hex of cache_url: the entry's file name
+  std::string expected_sha256_hex;  ///< lowercase, from `#sha256=`; empty when absent
+};
+
+/// Validates an absolute http(s) URL and its optional `#sha256=` fragment (64 hex digits).
+/// Other fragments are ignored, as pip ignores them for downloading. One-line error otherwise.
+Result<FetchUrl> parse_fetch_url(std::string_view url);
 
 /// How the cache took part in a fetch.
 enum class CacheOutcome {

@@ -1,0 +1,194 @@
+#include "harness/launcher.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+#include "harness/subject_probe.h"
+#include "tests/measure_subjects.h"
+
+namespace peakbench {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::calibrate_request;
+
+std::string slurp(const fs::path& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+class LauncherTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    Result<Launcher> started = Launcher::start();
+    ASSERT_TRUE(started.ok()) << started.message();
+    launcher_.emplace(std::move(started).value());
+    dir_ = fs::temp_directory_path() / ("peakbench-launcher-" + std::to_string(::getpid()));
+    fs::create_directories(dir_);
+  }
+  void TearDown() override {
+    launcher_.reset();
+    fs::remove_all(dir_);
+  }
+  Launcher& launcher() { return *launcher_; }
+  std::optional<Launcher> launcher_;
+  fs::path dir_;
+};
+
+TEST_F(LauncherTest, ReportsTheExitStatusOfAChild) {
+  SpawnRequest request;
+  request.argv = {"sh", "-c", "exit 3"};
+  Result<ChildResult> result = launcher().run(request);
+  ASSERT_TRUE(result.ok()) << result.message();
+  EXPECT_TRUE(result->exited);
+  EXPECT_EQ(result->exit_status, 3);
+  EXPECT_FALSE(result->signal.has_value());
+  EXPECT_FALSE(result->succeeded());
+  EXPECT_GT(result->max_rss_bytes, 0u);
+}
+
+TEST_F(LauncherTest, ReportsTheSignalThatKilledAChildAndWhatItPublishedBefore) {
+  Result<ChildResult> result = launcher().run(calibrate_request({"--mib", "1", "--signal", "KILL"}));
+  ASSERT_TRUE(result.ok()) << result.message();
+  EXPECT_FALSE(result->exited);
+  ASSERT_TRUE(result->signal.has_value());
+  EXPECT_EQ(*result->signal, SIGKILL);
+  EXPECT_FALSE(result->succeeded());
+  EXPECT_TRUE(parse_subject_report(result->report_text).ok()) << result->report_text;
+}
+
+TEST_F(LauncherTest, AMissingProgramIsAnErrorAndTheLauncherCarriesOn) {
+  SpawnRequest missing;
+  missing.argv = {"/nonexistent/peakbench-no-such-program"};
+  Result<pid_t> pid = launcher().spawn(missing);
+  ASSERT_FALSE(pid.ok());
+  EXPECT_NE(pid.message().find("no-such-program"), std::string::npos) << pid.message();
+  EXPECT_NE(pid.message().find("No such file"), std::string::npos) << pid.message();
+
+  SpawnRequest next;
+  next.argv = {"true"};
+  Result<ChildResult> result = launcher().run(next);
+  ASSERT_TRUE(result.ok()) << result.message();
+  EXPECT_TRUE(result->succeeded());
+}
+
+TEST_F(LauncherTest, AMissingWorkingDirectoryIsAnError) {
+  SpawnRequest request;
+  request.argv = {"true"};
+  request.working_dir = dir_ / "absent";
+  Result<pid_t> pid = launcher().spawn(request);
+  ASSERT_FALSE(pid.ok());
+  EXPECT_NE(pid.message().find("chdir"), std::string::npos) << pid.message();
+}
+
+TEST_F(LauncherTest, AppliesEnvironmentWorkingDirectoryAndRedirections) {
+  SpawnRequest request;
+  request.argv = {"sh", "-c", "echo \"$PEAKBENCH_TEST_VALUE\"; pwd; echo oops >&2; echo \"$PEAKBENCH_REPORT_FD\""};
+  request.env = {{"PEAKBENCH_TEST_VALUE", "forty-two"}};
+  request.working_dir = dir_;
+  request.stdout_path = dir_ / "out.txt";
+  request.stderr_path = dir_ / "err.txt";
+  Result<ChildResult> result = launcher().run(request);
+  ASSERT_TRUE(result.ok()) << result.message();
+  EXPECT_TRUE(result->succeeded());
+  EXPECT_EQ(slurp(dir_ / "out.txt"), "forty-two\n" + fs::canonical(dir_).string() + "\n3\n");
+  EXPECT_EQ(slurp(dir_ / "err.txt"), "oops\n");
+}
+
+TEST_F(LauncherTest, ForwardsWhatTheChildWritesOnTheReportPipe) {
+  SpawnRequest request;
+  request.argv = {"sh", "-c", "printf 'hello report' >&3"};
+  Result<ChildResult> result = launcher().run(request);
+  ASSERT_TRUE(result.ok()) << result.message();
+  EXPECT_EQ(result->report_text, "hello report");
+}
+
+TEST_F(LauncherTest, ReturnsTheChildPidAtSpawnThenTheResult) {
+  SpawnRequest request;
+  request.argv = {"sh", "-c", "echo $$"};
+  request.stdout_path = dir_ / "pid.txt";
+  Result<pid_t> pid = launcher().spawn(request);
+  ASSERT_TRUE(pid.ok()) << pid.message();
+  Result<ChildResult> result = launcher().wait();
+  ASSERT_TRUE(result.ok()) << result.message();
+  EXPECT_EQ(result->pid, *pid);
+  EXPECT_EQ(slurp(dir_ / "pid.txt"), std::to_string(*pid) + "\n");
+}
+
+TEST_F(LauncherTest, ReapsOrphanedGrandchildrenBeforeReturning) {
+  SpawnRequest request = calibrate_request({"--mib", "0", "--orphan-ms", "300"});
+  request.stdout_path = dir_ / "orphan.txt";
+  Result<ChildResult> result = launcher().run(request);
+  ASSERT_TRUE(result.ok()) << result.message();
+  EXPECT_TRUE(result->succeeded());
+  EXPECT_EQ(result->orphans_reaped, 1);
+  EXPECT_EQ(result->orphans_killed, 0);
+  pid_t orphan = std::stoi(slurp(dir_ / "orphan.txt"));
+  // Reaped, not a zombie left behind: the PID no longer exists.
+  EXPECT_EQ(::kill(orphan, 0), -1);
+  EXPECT_EQ(errno, ESRCH);
+}
+
+TEST_F(LauncherTest, KillsOrphansThatOutliveTheirGrace) {
+  SpawnRequest request = calibrate_request({"--mib", "0", "--orphan-ms", "600000"});
+  request.orphan_grace_s = 0.1;
+  request.stdout_path = dir_ / "orphan.txt";
+  Result<ChildResult> result = launcher().run(request);
+  ASSERT_TRUE(result.ok()) << result.message();
+  EXPECT_TRUE(result->succeeded());
+  EXPECT_EQ(result->orphans_reaped, 1);
+  EXPECT_EQ(result->orphans_killed, 1);
+}
+
+TEST_F(LauncherTest, KillsARunPastItsTimeout) {
+  SpawnRequest request;
+  request.argv = {"sleep", "600"};
+  request.timeout_s = 0.1;
+  Result<ChildResult> result = launcher().run(request);
+  ASSERT_TRUE(result.ok()) << result.message();
+  EXPECT_TRUE(result->timed_out);
+  ASSERT_TRUE(result->signal.has_value());
+  EXPECT_EQ(*result->signal, SIGKILL);
+}
+
+TEST_F(LauncherTest, CancelKillsTheRunningTree) {
+  SpawnRequest request;
+  request.argv = {"sleep", "600"};
+  Result<pid_t> pid = launcher().spawn(request);
+  ASSERT_TRUE(pid.ok()) << pid.message();
+  ASSERT_TRUE(launcher().cancel().ok());
+  Result<ChildResult> result = launcher().wait();
+  ASSERT_TRUE(result.ok()) << result.message();
+  ASSERT_TRUE(result->signal.has_value());
+  EXPECT_EQ(*result->signal, SIGKILL);
+  EXPECT_FALSE(result->timed_out);
+}
+
+TEST_F(LauncherTest, PinsTheChildToTheRequestedCpu) {
+  if (::sysconf(_SC_NPROCESSORS_ONLN) < 2) GTEST_SKIP() << "one CPU";
+  SpawnRequest request;
+  request.argv = {"sh", "-c", "grep Cpus_allowed_list /proc/self/status"};
+  request.cpu = 1;
+  request.stdout_path = dir_ / "cpus.txt";
+  Result<ChildResult> result = launcher().run(request);
+  ASSERT_TRUE(result.ok()) << result.message();
+  EXPECT_EQ(slurp(dir_ / "cpus.txt"), "Cpus_allowed_list:\t1\n");
+}
+
+TEST_F(LauncherTest, ExitsWhenItsOwnerGoes) {
+  pid_t pid = launcher().pid();
+  launcher_.reset();  // closes the socket and reaps the launcher
+  EXPECT_EQ(::kill(pid, 0), -1);
+}
+
+}  // namespace
+}  // namespace peakbench

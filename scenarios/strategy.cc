@@ -1,0 +1,328 @@
+// fetch(): one client run, the same decisions for both designs (CacheControl's), with the design's
+// own store doing the reading and writing (whole_body_store.cc, streaming_store.cc).
+
+#include "scenarios/strategy.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include <fmt/format.h>
+
+#include "peakbench/version.h"
+#include "scenarios/cache_entry.h"
+#include "scenarios/cache_store.h"
+#include "scenarios/consumer.h"
+#include "scenarios/freshness.h"
+#include "scenarios/http_client.h"
+
+namespace peakbench {
+namespace {
+
+bool is_hex(std::string_view text) {
+  return std::all_of(text.begin(), text.end(), [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+  });
+}
+
+std::string lowercase(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+/// What the subject sends with every request: the fields pip sends for a file download that a
+/// server may vary on (pip asks for `Accept-Encoding: identity`, and requests sends `*/*`).
+HeaderList default_request_headers() {
+  HeaderList headers;
+  headers.add("User-Agent", fmt::format("peakbench/{}", kVersion));
+  headers.add("Accept-Encoding", "identity");
+  headers.add("Accept", "*/*");
+  return headers;
+}
+
+CachedResponse to_cached(const ResponseHead& head, const HeaderList& request_headers) {
+  CachedResponse response;
+  response.headers = head.headers;
+  response.status = head.status;
+  response.version = head.version;
+  response.reason = head.reason;
+  // requests asks urllib3 for the raw stream (decode_content=False); pip's entries say so.
+  response.decode_content = false;
+  response.vary = vary_values(head.headers, request_headers);
+  return response;
+}
+
+/// Receives a full response (not a 304): body to the consumer and, when it may be stored, to the
+/// design's writer. Status codes other than 200 and 203 fail the run: nothing else carries a file.
+class Download final : public ResponseHandler {
+ public:
+  Download(BodyConsumer& consumer, CacheStore& store, PhaseProbe& probe,
+           const HeaderList& request_headers, bool conditional, const WarningSink& warn,
+           std::string url)
+      : consumer_(consumer),
+        store_(store),
+        probe_(probe),
+        request_headers_(request_headers),
+        conditional_(conditional),
+        warn_(warn),
+        url_(std::move(url)) {}
+
+  Status on_head(const ResponseHead& head) override {
+    head_ = head;
+    if (head.status == 304) {
+      if (conditional_) return Status::Ok();
+      return Status::Error(fmt::format("download of {} failed: 304 to an unconditional request",
+                                       url_));
+    }
+    if (head.status != 200 && head.status != 203) {
+      return Status::Error(fmt::format("download of {} failed: HTTP {} {}", url_, head.status,
+                                       head.reason));
+    }
+    switch (decide_store(head.status, head.headers, request_headers_)) {
+      case StoreDecision::store: {
+        auto writer = store_.begin_store(head);
+        if (writer) {
+          writer_ = std::move(*writer);
+        } else {
+          warn_(fmt::format("response not cached: {}", writer.message()));
+        }
+        break;
+      }
+      case StoreDecision::skip_and_purge:
+        store_.remove();
+        break;
+      case StoreDecision::skip:
+        break;
+    }
+    return Status::Ok();
+  }
+
+  Status on_body(std::span<const std::byte> bytes) override {
+    if (head_.status == 304) return Status::Ok();  // a 304 has no body; ignore a stray one
+    received_bytes_ += bytes.size();
+    probe_.add_bytes_received(bytes.size());
+    if (Status s = consumer_.feed(bytes); !s) return s;
+    if (writer_) {
+      if (Status s = writer_->write(bytes); !s) {
+        // pip suppresses cache write errors; the download goes on uncached.
+        warn_(fmt::format("response not cached: {}", s.message()));
+        writer_.reset();
+      }
+    }
+    return Status::Ok();
+  }
+
+  const ResponseHead& head() const { return head_; }
+  std::uint64_t received_bytes() const { return received_bytes_; }
+  BodyWriter* writer() { return writer_.get(); }
+
+ private:
+  BodyConsumer& consumer_;
+  CacheStore& store_;
+  PhaseProbe& probe_;
+  const HeaderList& request_headers_;
+  bool conditional_;
+  const WarningSink& warn_;
+  std::string url_;
+  ResponseHead head_;
+  std::uint64_t received_bytes_ = 0;
+  std::unique_ptr<BodyWriter> writer_;
+};
+
+/// Hands a stored body to the consumer and checks it: the body's sha256, on success.
+Result<std::string> serve_entry(LoadedEntry& entry, BodyConsumer& consumer, PhaseProbe& probe) {
+  PhaseScope phase(probe, SubjectPhase::cache_read);
+  if (Status s = entry.serve([&](std::span<const std::byte> bytes) { return consumer.feed(bytes); });
+      !s) {
+    return s;
+  }
+  return consumer.finish_hash();
+}
+
+}  // namespace
+
+std::string_view to_string(Strategy strategy) {
+  return strategy == Strategy::whole_body ? "whole-body" : "streaming";
+}
+
+CopyCount copy_count(Strategy strategy) {
+  // The reasons are in cache_store.h and scenarios/README.md; the memory tests hold both to these.
+  if (strategy == Strategy::whole_body) return CopyCount{.cold = 2, .warm = 2, .revalidated = 2};
+  return CopyCount{.cold = 0, .warm = 0, .revalidated = 0};
+}
+
+Result<Strategy> parse_strategy(std::string_view name) {
+  if (name == "whole-body") return Strategy::whole_body;
+  if (name == "streaming") return Strategy::streaming;
+  return Status::Error(
+      fmt::format("unknown strategy '{}': choose whole-body or streaming", name));
+}
+
+std::string_view to_string(CacheOutcome outcome) {
+  switch (outcome) {
+    case CacheOutcome::hit:
+      return "hit";
+    case CacheOutcome::revalidated:
+      return "revalidated";
+    case CacheOutcome::miss_stored:
+      return "miss-stored";
+    case CacheOutcome::miss_not_stored:
+      return "miss-not-stored";
+  }
+  return "unknown";
+}
+
+Result<FetchUrl> parse_fetch_url(std::string_view url) {
+  const std::size_t hash = url.find('#');
+  const std::string_view base = url.substr(0, hash);
+  const std::string_view fragment =
+      hash == std::string_view::npos ? std::string_view() : url.substr(hash + 1);
+  const std::string scheme = lowercase(base.substr(0, base.find(':')));
+  if (scheme != "http" && scheme != "https") {
+    return Status::Error(fmt::format("not an http(s) URL: {}", url));
+  }
+  auto key_url = cache_url(base);
+  if (!key_url) return key_url.status();
+  FetchUrl parsed;
+  parsed.request_url = std::string(base);
+  parsed.cache_url = std::move(*key_url);
+  parsed.key_hex = sha224_hex(parsed.cache_url);
+  std::string_view rest = fragment;
+  while (!rest.empty()) {
+    const std::size_t amp = std::min(rest.find('&'), rest.size());
+    const std::string_view item = rest.substr(0, amp);
+    rest.remove_prefix(std::min(amp + 1, rest.size()));
+    if (!item.starts_with("sha256=")) continue;
+    const std::string_view hex = item.substr(7);
+    if (hex.size() != 64 || !is_hex(hex)) {
+      return Status::Error(fmt::format("bad #sha256= fragment (want 64 hex digits): {}", url));
+    }
+    parsed.expected_sha256_hex = lowercase(hex);
+  }
+  return parsed;
+}
+
+Result<FetchResult> fetch(const FetchOptions& options, PhaseProbe& probe) {
+  auto url = parse_fetch_url(options.url);
+  if (!url) return url.status();
+  FetchResult result;
+  const WarningSink warn = [&](std::string line) {
+    if (options.on_warning) options.on_warning(line);
+    result.warnings.push_back(std::move(line));
+  };
+  const std::int64_t now_unix_seconds =
+      options.now_unix_seconds.value_or(std::chrono::duration_cast<std::chrono::seconds>(
+                                            std::chrono::system_clock::now().time_since_epoch())
+                                            .count());
+
+  HttpRequest request{url->request_url, default_request_headers()};
+  const std::unique_ptr<CacheStore> store =
+      make_store(options.strategy, options.cache_dir, url->key_hex, probe);
+  auto consumer = BodyConsumer::open(options.out, url->expected_sha256_hex, probe);
+  if (!consumer) return consumer.status();
+
+  // 1. The cache, as CacheController.cached_request consults it.
+  bool conditional = false;
+  {
+    std::unique_ptr<LoadedEntry> entry;
+    {
+      PhaseScope phase(probe, SubjectPhase::cache_read);
+      entry = store->load(warn);
+    }
+    // A stored response that varied on a header this request sends differently is a plain miss.
+    if (entry && !vary_matches(entry->response(), request.headers)) entry.reset();
+    if (entry) {
+      switch (evaluate_freshness(entry->response(), now_unix_seconds)) {
+        case Freshness::fresh: {
+          auto served = serve_entry(*entry, *consumer, probe);
+          if (served) {
+            if (Status s = consumer->commit(); !s) return s;
+            result.outcome = CacheOutcome::hit;
+            result.body_bytes = consumer->bytes();
+            result.sha256_hex = std::move(*served);
+            return result;
+          }
+          // A body that cannot be read whole or does not hash right: drop it and download.
+          warn(fmt::format("cache entry ignored: {}", served.message()));
+          store->remove();
+          if (Status s = consumer->restart(); !s) return s;
+          break;
+        }
+        case Freshness::revalidate:
+          conditional = true;
+          if (const std::string* etag = entry->response().headers.find("etag")) {
+            request.headers.set("If-None-Match", *etag);
+          }
+          if (const std::string* modified = entry->response().headers.find("last-modified")) {
+            request.headers.set("If-Modified-Since", *modified);
+          }
+          break;
+        case Freshness::purge:
+          store->remove();
+          break;
+      }
+    }
+    // The stale entry is let go before the request (whole-body: its body copy is freed), as
+    // CacheControl keeps only the conditional headers; a 304 loads it again below.
+  }
+
+  // 2. The network.
+  Download download(*consumer, *store, probe, request.headers, conditional, warn,
+                    url->request_url);
+  {
+    Status got = Status::Ok();
+    {
+      PhaseScope phase(probe, SubjectPhase::download);
+      got = http_get(request, download);
+    }
+    if (!got) return got;  // the writer is dropped unused: nothing stored
+  }
+  result.http_status = download.head().status;
+  result.bytes_received = download.received_bytes();
+
+  // 3. The cache again: refresh after a 304, or store the new body.
+  if (download.head().status == 304) {
+    std::unique_ptr<LoadedEntry> entry;
+    {
+      PhaseScope phase(probe, SubjectPhase::cache_read);
+      entry = store->load(warn);
+    }
+    if (!entry) {
+      return Status::Error(fmt::format("download of {} failed: 304 but the cache entry is gone",
+                                       url->request_url));
+    }
+    CachedResponse refreshed = refreshed_by_304(entry->response(), download.head().headers);
+    refreshed.vary = vary_values(refreshed.headers, request.headers);
+    {
+      PhaseScope phase(probe, SubjectPhase::cache_write);
+      if (Status s = store->refresh(*entry, refreshed); !s) {
+        warn(fmt::format("cache entry not refreshed: {}", s.message()));
+      }
+    }
+    auto served = serve_entry(*entry, *consumer, probe);
+    if (!served) return served.status();
+    result.sha256_hex = std::move(*served);
+    result.outcome = CacheOutcome::revalidated;
+  } else {
+    auto hashed = consumer->finish_hash();
+    if (!hashed) return hashed.status();  // a wrong body is neither stored nor kept
+    result.sha256_hex = std::move(*hashed);
+    result.outcome = CacheOutcome::miss_not_stored;
+    if (BodyWriter* writer = download.writer()) {
+      PhaseScope phase(probe, SubjectPhase::cache_write);
+      if (Status s = writer->commit(to_cached(download.head(), request.headers)); s) {
+        result.outcome = CacheOutcome::miss_stored;
+      } else {
+        warn(fmt::format("response not cached: {}", s.message()));
+      }
+    }
+  }
+  if (Status s = consumer->commit(); !s) return s;
+  result.body_bytes = consumer->bytes();
+  result.cache_bytes_written = store->bytes_written();
+  return result;
+}
+
+}  // namespace peakbench

@@ -1,0 +1,66 @@
+#pragma once
+// Running `peakbench fetch` as the child it is in a measurement, for the strategy tests.
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "scenarios/strategy.h"
+#include "tests/spawn.h"
+
+namespace peakbench::testing {
+
+struct FetchRun {
+  ChildRun child;
+  nlohmann::json stats;               ///< the `--stats` line; null when the run failed
+  std::vector<std::string> warnings;  ///< stderr lines that are warnings
+  std::vector<std::string> errors;    ///< stderr lines that are errors
+};
+
+inline FetchRun run_fetch(Strategy strategy, const std::filesystem::path& cache_dir,
+                          const std::string& url, const std::filesystem::path& out = {}) {
+  std::vector<std::string> argv = {PEAKBENCH_EXE, "fetch", "--stats", "--strategy",
+                                   std::string(to_string(strategy)), "--cache-dir",
+                                   cache_dir.string()};
+  if (!out.empty()) {
+    argv.push_back("--out");
+    argv.push_back(out.string());
+  }
+  argv.push_back(url);
+  FetchRun run;
+  run.child = spawn_and_wait(argv);
+  const std::vector<std::string> out_lines = lines_of(run.child.out);
+  if (run.child.exit_code == 0 && !out_lines.empty()) {
+    run.stats = nlohmann::json::parse(out_lines.back(), nullptr, /*allow_exceptions=*/false);
+  }
+  for (const std::string& line : lines_of(run.child.err)) {
+    if (line.starts_with("peakbench: warning: ")) run.warnings.push_back(line);
+    if (line.starts_with("peakbench: error: ")) run.errors.push_back(line);
+  }
+  return run;
+}
+
+/// Regular files under `dir`, recursively, sorted (an absent dir has none).
+inline std::vector<std::filesystem::path> files_under(const std::filesystem::path& dir) {
+  std::vector<std::filesystem::path> files;
+  std::error_code ec;
+  if (!std::filesystem::exists(dir, ec)) return files;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir, ec)) {
+    if (entry.is_regular_file()) files.push_back(entry.path());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+/// Inode number of a file (a changed inode means the file was replaced by a rename).
+inline ino_t inode_of(const std::filesystem::path& path) {
+  struct stat info {};
+  return ::stat(path.c_str(), &info) == 0 ? info.st_ino : 0;
+}
+
+}  // namespace peakbench::testing
