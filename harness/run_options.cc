@@ -87,20 +87,6 @@ Result<SuiteText> read_suite(const std::filesystem::path& path) {
   return suite;
 }
 
-Result<Shard> parse_shard(const std::string& text) {
-  Shard shard;
-  const auto slash = text.find('/');
-  auto bad = Status::Error(fmt::format("bad --shard '{}': expected I/N with 1 <= I <= N", text));
-  if (slash == std::string::npos) return bad;
-  const char* begin = text.data();
-  const char* mid = begin + slash;
-  const char* end = begin + text.size();
-  if (std::from_chars(begin, mid, shard.index).ptr != mid) return bad;
-  if (std::from_chars(mid + 1, end, shard.count).ptr != end) return bad;
-  if (shard.count < 1 || shard.index < 1 || shard.index > shard.count) return bad;
-  return shard;
-}
-
 }  // namespace
 
 std::string_view to_string(RunPhase phase) {

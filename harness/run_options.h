@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "harness/client_template.h"
+#include "harness/shard.h"
 #include "harness/status.h"
 #include "scenarios/strategy.h"
 
@@ -29,11 +30,6 @@ struct Subject {
   std::optional<Strategy> strategy;  ///< set for built-in subjects
   ClientSpec client;                 ///< set for external clients
   bool builtin() const { return strategy.has_value(); }
-};
-
-struct Shard {
-  int index = 1;  ///< 1-based
-  int count = 1;
 };
 
 /// What a suite file may say; absent fields keep the defaults below.

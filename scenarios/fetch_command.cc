@@ -1,6 +1,7 @@
 // `peakbench fetch`: the built-in subject's entry point (DESIGN §5). Turns argv into FetchOptions,
 // runs fetch() and maps its result to the exit status: 0 ok, 1 download failed, 2 bad usage.
 
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -11,7 +12,9 @@
 #include <nlohmann/json.hpp>
 
 #include "harness/cli.h"
+#include "harness/launcher.h"
 #include "harness/phase_probe.h"
+#include "harness/subject_probe.h"
 #include "scenarios/http_client.h"
 #include "scenarios/strategy.h"
 
@@ -59,9 +62,20 @@ ExitCode run_fetch(const FetchArgs& args) {
   const std::uint64_t start_rss_bytes = self_status_bytes("VmRSS");
   const std::uint64_t start_hwm_bytes = self_status_bytes("VmHWM");
 
-  NullPhaseProbe probe;  // the harness will pass its own probe (--report-fd) here
+  // Inside `peakbench run` the launcher hands over a report pipe; elsewhere the probe only
+  // takes its marks and publishes nothing.
+  SubjectProbe probe(parse_report_fd(std::getenv(kReportFdEnv)).value_or(-1));
   auto result = fetch(options, probe);
-  if (!result) return fail(ExitCode::failure, result.message());
+  if (!result) {
+    probe.set_extra("error", result.message());
+    (void)probe.finish();
+    return fail(ExitCode::failure, result.message());
+  }
+  probe.set_extra("cache_outcome", std::string(to_string(result->outcome)));
+  probe.set_extra_number("http_status", result->http_status);
+  if (Status published = probe.finish(); !published) {
+    std::cerr << "peakbench: warning: " << published.message() << '\n';
+  }
 
   if (args.stats) {
     const nlohmann::json stats = {
