@@ -9,8 +9,9 @@
 namespace peakbench {
 namespace {
 
-constexpr double kWidth = 960, kHeight = 480;
-constexpr double kLeft = 70, kRight = 300, kTop = 40, kBottom = 50;  // margins around the plot
+constexpr double kPlotWidth = 600, kMinHeight = 480;
+constexpr double kLeft = 70, kTop = 40, kBottom = 50;  // margins around the plot
+constexpr double kLegendLine = 18, kCharWidth = 7;     // legend layout, 12 px sans-serif
 constexpr std::array<const char*, 10> kColours{"#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
                                                "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"};
 
@@ -76,18 +77,29 @@ Result<std::string> render_timeline_svg(const Report& report) {
       max_mib = std::max(max_mib, static_cast<double>(p.rss_bytes) / (1024.0 * 1024.0));
     }
   }
+  // The legend sets the right margin and, with many scenarios, the height.
+  std::vector<std::string> labels;
+  std::size_t longest = 0;
+  for (const Series& s : series) {
+    labels.push_back(fmt::format("{} (peak {:.1f} MiB)", s.name,
+                                 static_cast<double>(s.run->peak_rss.bytes) / (1024.0 * 1024.0)));
+    longest = std::max(longest, labels.back().size());
+  }
+  const double width = kLeft + kPlotWidth + 50 + kCharWidth * static_cast<double>(longest);
+  const double height =
+      std::max(kMinHeight, kTop + kBottom + kLegendLine * static_cast<double>(series.size() + 1));
   const double x_step = nice_step(max_t, 6), y_step = nice_step(max_mib, 6);
   const double x_max = std::max(x_step, std::ceil(max_t / x_step) * x_step);
   const double y_max = std::max(y_step, std::ceil(max_mib / y_step) * y_step);
-  const double plot_w = kWidth - kLeft - kRight, plot_h = kHeight - kTop - kBottom;
+  const double plot_w = kPlotWidth, plot_h = height - kTop - kBottom;
   auto x_of = [&](double t) { return kLeft + t / x_max * plot_w; };
   auto y_of = [&](double mib) { return kTop + plot_h - mib / y_max * plot_h; };
 
   std::string svg = fmt::format(
       "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0}\" height=\"{1}\" viewBox=\"0 0 {0} {1}\" "
       "font-family=\"sans-serif\" font-size=\"12\">\n",
-      kWidth, kHeight);
-  svg += fmt::format("<rect width=\"{}\" height=\"{}\" fill=\"white\"/>\n", kWidth, kHeight);
+      width, height);
+  svg += fmt::format("<rect width=\"{}\" height=\"{}\" fill=\"white\"/>\n", width, height);
   std::string title = "RSS over time, median run per scenario";
   if (!report.meta.label.empty()) title += " — " + report.meta.label;
   svg += fmt::format("<text x=\"{}\" y=\"24\" font-size=\"15\">{}</text>\n", kLeft, xml_escape(title));
@@ -114,7 +126,7 @@ Result<std::string> render_timeline_svg(const Report& report) {
   svg += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#333\"/>\n",
                      kLeft, kTop, plot_w, plot_h);
   svg += fmt::format("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">time since spawn (s)</text>\n",
-                     kLeft + plot_w / 2, kHeight - 12);
+                     kLeft + plot_w / 2, height - 12);
   svg += fmt::format(
       "<text x=\"16\" y=\"{0:.1f}\" text-anchor=\"middle\" transform=\"rotate(-90 16 {0:.1f})\">RSS of the "
       "process tree (MiB, sampled)</text>\n",
@@ -130,13 +142,11 @@ Result<std::string> render_timeline_svg(const Report& report) {
     }
     svg += fmt::format("<polyline fill=\"none\" stroke=\"{}\" stroke-width=\"1.5\" points=\"{}\"/>\n",
                        colour, points);
-    const double ly = kTop + 8 + static_cast<double>(i) * 18;
+    const double ly = kTop + 8 + static_cast<double>(i) * kLegendLine;
     const double lx = kLeft + plot_w + 16;
     svg += fmt::format("<line x1=\"{}\" y1=\"{:.1f}\" x2=\"{}\" y2=\"{:.1f}\" stroke=\"{}\" stroke-width=\"3\"/>\n",
                        lx, ly, lx + 18, ly, colour);
-    svg += fmt::format("<text x=\"{}\" y=\"{:.1f}\">{} (peak {:.1f} MiB)</text>\n", lx + 24, ly + 4,
-                       xml_escape(series[i].name),
-                       static_cast<double>(series[i].run->peak_rss.bytes) / (1024.0 * 1024.0));
+    svg += fmt::format("<text x=\"{}\" y=\"{:.1f}\">{}</text>\n", lx + 24, ly + 4, xml_escape(labels[i]));
   }
   svg += "</svg>\n";
   return svg;

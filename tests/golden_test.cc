@@ -74,5 +74,45 @@ INSTANTIATE_TEST_SUITE_P(
                       GoldenCase{{"table", "@before.json"}, "before.table.md"},
                       GoldenCase{{"table", "@after.json"}, "after.table.md"}));
 
+INSTANTIATE_TEST_SUITE_P(
+    Compare, GoldenOutput,
+    ::testing::Values(GoldenCase{{"compare", "@before.json", "@after.json"}, "compare.md"},
+                      GoldenCase{{"compare", "@before.json", "@after.json", "--format", "csv"}, "compare.csv"},
+                      GoldenCase{{"compare", "@before.json", "@after.json", "--format", "json"}, "compare.json"}));
+
+INSTANTIATE_TEST_SUITE_P(
+    Export, GoldenOutput,
+    ::testing::Values(GoldenCase{{"table", "@report.json", "--format", "gbench"}, "report.gbench.json"},
+                      GoldenCase{{"table", "@report.json", "--format", "custom-smaller"}, "report.custom-smaller.json"},
+                      GoldenCase{{"table", "@report.json", "--format", "bmf"}, "report.bmf.json"}));
+
+INSTANTIATE_TEST_SUITE_P(
+    Gate, GoldenOutput,
+    ::testing::Values(GoldenCase{{"gate", "@report.json", "--rules", "@gates.json", "--baseline", "@report.json"},
+                                 "gate.md"}));
+
+TEST(GoldenGate, JUnitAndStepSummaryOfAPassingGate) {
+  testing::TempDir dir("gate");
+  const std::string junit = (dir / "junit.xml").string();
+  const std::string summary = (dir / "summary.md").string();
+  ASSERT_TRUE(write_file_atomically(summary, "earlier step\n").ok());
+  const auto result = run_peakbench({"gate", golden("report.json"), "--rules", golden("gates.json"),
+                                     "--baseline", golden("report.json"), "--junit", junit},
+                                    {"GITHUB_STEP_SUMMARY=" + summary});
+  EXPECT_EQ(result.exit_status, 0) << result.err;
+  expect_golden("reports/golden/gate.junit.xml", testing::slurp(junit));
+  const std::string appended = testing::slurp(summary);
+  EXPECT_EQ(appended.rfind("earlier step\n### peakbench gate: passed (28 checks)\n\n| rule", 0), 0u) << appended;
+}
+
+TEST(GoldenPlot, SvgOfTheMedianRuns) {
+  testing::TempDir dir("plot");
+  const std::string svg = (dir / "rss.svg").string();
+  const auto result = run_peakbench({"plot", golden("report.json"), "--out", svg});
+  EXPECT_EQ(result.exit_status, 0) << result.err;
+  EXPECT_EQ(result.out, "");
+  expect_golden("reports/golden/report.plot.svg", testing::slurp(svg));
+}
+
 }  // namespace
 }  // namespace peakbench
