@@ -1,8 +1,8 @@
 #include "harness/compare.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 namespace peakbench {
 namespace {
@@ -70,9 +70,9 @@ Comparison compare_reports(const Report& before, const Report& after) {
 
 Table build_comparison_table(const Comparison& comparison) {
   Table table;
-  table.columns = {{"scenario", Align::left},     {"before KB", Align::right},
-                   {"after KB", Align::right},    {"delta KB", Align::right},
-                   {"change", Align::right},      {"ratio", Align::right},
+  table.columns = {{"scenario", Align::left},  {"before KB", Align::right},
+                   {"after KB", Align::right}, {"delta KB", Align::right},
+                   {"change", Align::right},   {"ratio", Align::right},
                    {"verdict", Align::left}};
   for (const ScenarioDelta& d : comparison.rows) {
     std::vector<Cell> row{Cell::of_text(d.key.to_string())};
@@ -90,14 +90,17 @@ Table build_comparison_table(const Comparison& comparison) {
       continue;
     }
     // KB rounded from the byte delta, so before + delta = after in the same unit as the columns.
-    const std::int64_t delta_kb = static_cast<std::int64_t>((d.after.median_peak_rss_bytes + 512) / 1024) -
-                                  static_cast<std::int64_t>((d.before.median_peak_rss_bytes + 512) / 1024);
+    const std::int64_t delta_kb =
+        static_cast<std::int64_t>((d.after.median_peak_rss_bytes + 512) / 1024) -
+        static_cast<std::int64_t>((d.before.median_peak_rss_bytes + 512) / 1024);
     row.push_back(Cell::of_number((delta_kb > 0 ? "+" : "") + with_thousands(delta_kb),
                                   std::to_string(delta_kb)));
     if (d.ratio > 0) {
       const double change = (d.ratio - 1) * 100;
-      row.push_back(Cell::of_number(fmt::format("{:+.1f}%", change), fmt::format("{:.2f}", change)));
-      row.push_back(Cell::of_number(fmt::format("{:.2f}×", d.ratio), fmt::format("{:.4f}", d.ratio)));
+      row.push_back(
+          Cell::of_number(fmt::format("{:+.1f}%", change), fmt::format("{:.2f}", change)));
+      row.push_back(
+          Cell::of_number(fmt::format("{:.2f}×", d.ratio), fmt::format("{:.4f}", d.ratio)));
     } else {
       row.push_back(Cell::of_text(""));
       row.push_back(Cell::of_text(""));
@@ -107,7 +110,8 @@ Table build_comparison_table(const Comparison& comparison) {
     row.push_back(Cell::of_text(verdict));
     table.rows.push_back(std::move(row));
   }
-  table.notes.push_back("BEFORE: " + comparison.before_source + ". AFTER: " + comparison.after_source + ".");
+  table.notes.push_back("BEFORE: " + comparison.before_source +
+                        ". AFTER: " + comparison.after_source + ".");
   table.notes.push_back(
       "Median peak RSS (kernel-hwm) of the successful runs; within noise: the min-max ranges of "
       "the repetitions overlap.");

@@ -1,12 +1,11 @@
 #include "harness/export.h"
 
-#include <algorithm>
-#include <cmath>
-#include <vector>
-
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cmath>
 #include <nlohmann/json.hpp>
+#include <vector>
 
 #include "harness/table.h"
 
@@ -121,9 +120,10 @@ std::string render_custom_smaller(const Report& report) {
         {"unit", "bytes"},
         {"value", s.median_peak_rss_bytes},
         {"range", fmt::format("{} - {}", s.min_peak_rss_bytes, s.max_peak_rss_bytes)},
-        {"extra", fmt::format("median of {} runs ({} failed), kernel-hwm; {} MiB; peak / body {:.2f}",
-                              s.runs - s.failed, s.failed, format_mib(s.median_peak_rss_bytes),
-                              s.peak_per_body_byte)},
+        {"extra",
+         fmt::format("median of {} runs ({} failed), kernel-hwm; {} MiB; peak / body {:.2f}",
+                     s.runs - s.failed, s.failed, format_mib(s.median_peak_rss_bytes),
+                     s.peak_per_body_byte)},
     });
   }
   return entries.dump(2) + "\n";

@@ -1,10 +1,10 @@
 #include "harness/plot.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
 #include <cmath>
-
-#include <fmt/format.h>
 
 namespace peakbench {
 namespace {
@@ -12,8 +12,9 @@ namespace {
 constexpr double kPlotWidth = 600, kMinHeight = 480;
 constexpr double kLeft = 70, kTop = 40, kBottom = 50;  // margins around the plot
 constexpr double kLegendLine = 18, kCharWidth = 7;     // legend layout, 12 px sans-serif
-constexpr std::array<const char*, 10> kColours{"#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
-                                               "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"};
+constexpr std::array<const char*, 10> kColours{"#4e79a7", "#f28e2b", "#e15759", "#76b7b2",
+                                               "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
+                                               "#9c755f", "#bab0ac"};
 
 struct Series {
   std::string name;
@@ -23,11 +24,16 @@ struct Series {
 std::string xml_escape(std::string_view text) {
   std::string out;
   for (char c : text) {
-    if (c == '&') out += "&amp;";
-    else if (c == '<') out += "&lt;";
-    else if (c == '>') out += "&gt;";
-    else if (c == '"') out += "&quot;";
-    else out += c;
+    if (c == '&')
+      out += "&amp;";
+    else if (c == '<')
+      out += "&lt;";
+    else if (c == '>')
+      out += "&gt;";
+    else if (c == '"')
+      out += "&quot;";
+    else
+      out += c;
   }
   return out;
 }
@@ -96,13 +102,15 @@ Result<std::string> render_timeline_svg(const Report& report) {
   auto y_of = [&](double mib) { return kTop + plot_h - mib / y_max * plot_h; };
 
   std::string svg = fmt::format(
-      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0}\" height=\"{1}\" viewBox=\"0 0 {0} {1}\" "
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0}\" height=\"{1}\" viewBox=\"0 0 {0} "
+      "{1}\" "
       "font-family=\"sans-serif\" font-size=\"12\">\n",
       width, height);
   svg += fmt::format("<rect width=\"{}\" height=\"{}\" fill=\"white\"/>\n", width, height);
   std::string title = "RSS over time, median run per scenario";
   if (!report.meta.label.empty()) title += " — " + report.meta.label;
-  svg += fmt::format("<text x=\"{}\" y=\"24\" font-size=\"15\">{}</text>\n", kLeft, xml_escape(title));
+  svg +=
+      fmt::format("<text x=\"{}\" y=\"24\" font-size=\"15\">{}</text>\n", kLeft, xml_escape(title));
 
   // Grid and ticks.
   const int x_ticks = static_cast<int>(std::lround(x_max / x_step));
@@ -110,25 +118,30 @@ Result<std::string> render_timeline_svg(const Report& report) {
   for (int k = 0; k <= x_ticks; ++k) {
     const double t = k * x_step;
     const double x = x_of(t);
-    svg += fmt::format("<line x1=\"{0:.1f}\" y1=\"{1}\" x2=\"{0:.1f}\" y2=\"{2}\" stroke=\"#e0e0e0\"/>\n",
-                       x, kTop, kTop + plot_h);
+    svg += fmt::format(
+        "<line x1=\"{0:.1f}\" y1=\"{1}\" x2=\"{0:.1f}\" y2=\"{2}\" stroke=\"#e0e0e0\"/>\n", x, kTop,
+        kTop + plot_h);
     svg += fmt::format("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", x,
                        kTop + plot_h + 18, tick_label(t));
   }
   for (int k = 0; k <= y_ticks; ++k) {
     const double m = k * y_step;
     const double y = y_of(m);
-    svg += fmt::format("<line x1=\"{0}\" y1=\"{1:.1f}\" x2=\"{2}\" y2=\"{1:.1f}\" stroke=\"#e0e0e0\"/>\n",
-                       kLeft, y, kLeft + plot_w);
-    svg += fmt::format("<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">{}</text>\n", kLeft - 6, y + 4,
-                       tick_label(m));
+    svg += fmt::format(
+        "<line x1=\"{0}\" y1=\"{1:.1f}\" x2=\"{2}\" y2=\"{1:.1f}\" stroke=\"#e0e0e0\"/>\n", kLeft,
+        y, kLeft + plot_w);
+    svg += fmt::format("<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">{}</text>\n", kLeft - 6,
+                       y + 4, tick_label(m));
   }
-  svg += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#333\"/>\n",
-                     kLeft, kTop, plot_w, plot_h);
-  svg += fmt::format("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">time since spawn (s)</text>\n",
-                     kLeft + plot_w / 2, height - 12);
   svg += fmt::format(
-      "<text x=\"16\" y=\"{0:.1f}\" text-anchor=\"middle\" transform=\"rotate(-90 16 {0:.1f})\">RSS of the "
+      "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#333\"/>\n", kLeft,
+      kTop, plot_w, plot_h);
+  svg += fmt::format(
+      "<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">time since spawn (s)</text>\n",
+      kLeft + plot_w / 2, height - 12);
+  svg += fmt::format(
+      "<text x=\"16\" y=\"{0:.1f}\" text-anchor=\"middle\" transform=\"rotate(-90 16 "
+      "{0:.1f})\">RSS of the "
       "process tree (MiB, sampled)</text>\n",
       kTop + plot_h / 2);
 
@@ -140,13 +153,17 @@ Result<std::string> render_timeline_svg(const Report& report) {
       points += fmt::format("{}{:.1f},{:.1f}", points.empty() ? "" : " ", x_of(p.t_s),
                             y_of(static_cast<double>(p.rss_bytes) / (1024.0 * 1024.0)));
     }
-    svg += fmt::format("<polyline fill=\"none\" stroke=\"{}\" stroke-width=\"1.5\" points=\"{}\"/>\n",
-                       colour, points);
+    svg +=
+        fmt::format("<polyline fill=\"none\" stroke=\"{}\" stroke-width=\"1.5\" points=\"{}\"/>\n",
+                    colour, points);
     const double ly = kTop + 8 + static_cast<double>(i) * kLegendLine;
     const double lx = kLeft + plot_w + 16;
-    svg += fmt::format("<line x1=\"{}\" y1=\"{:.1f}\" x2=\"{}\" y2=\"{:.1f}\" stroke=\"{}\" stroke-width=\"3\"/>\n",
-                       lx, ly, lx + 18, ly, colour);
-    svg += fmt::format("<text x=\"{}\" y=\"{:.1f}\">{}</text>\n", lx + 24, ly + 4, xml_escape(labels[i]));
+    svg += fmt::format(
+        "<line x1=\"{}\" y1=\"{:.1f}\" x2=\"{}\" y2=\"{:.1f}\" stroke=\"{}\" "
+        "stroke-width=\"3\"/>\n",
+        lx, ly, lx + 18, ly, colour);
+    svg += fmt::format("<text x=\"{}\" y=\"{:.1f}\">{}</text>\n", lx + 24, ly + 4,
+                       xml_escape(labels[i]));
   }
   svg += "</svg>\n";
   return svg;

@@ -3,12 +3,12 @@
 // renderer. Only `gate` turns a verdict into a failing exit status; the environment
 // (GITHUB_STEP_SUMMARY) is read here and nowhere below.
 
+#include <fmt/format.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <memory>
-
-#include <fmt/format.h>
 
 #include "harness/atomic_file.h"
 #include "harness/cli.h"
@@ -107,7 +107,8 @@ ExitCode run_gate(const GateOptions& options) {
     auto read = read_report(options.baseline);
     if (!read) return fail(ExitCode::usage, read.message());
     baseline = std::move(*read);
-    const std::string spelled = options.max_increase.empty() ? kDefaultMaxIncrease : options.max_increase;
+    const std::string spelled =
+        options.max_increase.empty() ? kDefaultMaxIncrease : options.max_increase;
     auto increase = parse_increase(spelled);
     if (!increase) return fail(ExitCode::usage, "--max-increase: " + increase.message());
     GateRule rule;
@@ -125,11 +126,13 @@ ExitCode run_gate(const GateOptions& options) {
       return fail(ExitCode::usage, written.message());
     }
   }
-  if (const char* summary = std::getenv("GITHUB_STEP_SUMMARY"); summary != nullptr && *summary != '\0') {
+  if (const char* summary = std::getenv("GITHUB_STEP_SUMMARY");
+      summary != nullptr && *summary != '\0') {
     // Appended, not replaced: other steps of the job write to the same file.
     std::ofstream out(summary, std::ios::app);
     out << render_step_summary(*verdict);
-    if (!out) return fail(ExitCode::usage, fmt::format("cannot append to GITHUB_STEP_SUMMARY {}", summary));
+    if (!out)
+      return fail(ExitCode::usage, fmt::format("cannot append to GITHUB_STEP_SUMMARY {}", summary));
   }
   if (verdict->passed()) return ExitCode::ok;
 
@@ -137,10 +140,12 @@ ExitCode run_gate(const GateOptions& options) {
   for (const GateCheck& c : verdict->checks) {
     if (c.passed) continue;
     if (!violated.empty()) violated += "; ";
-    violated += fmt::format("{} {} on {} ({} > {})", c.rule, c.bound, c.scenario, c.actual, c.limit);
+    violated +=
+        fmt::format("{} {} on {} ({} > {})", c.rule, c.bound, c.scenario, c.actual, c.limit);
   }
-  return fail(ExitCode::failure, fmt::format("gate failed: {} of {} checks: {}", verdict->failures(),
-                                             verdict->checks.size(), violated));
+  return fail(ExitCode::failure,
+              fmt::format("gate failed: {} of {} checks: {}", verdict->failures(),
+                          verdict->checks.size(), violated));
 }
 
 ExitCode run_merge(const MergeOptions& options) {
@@ -181,16 +186,18 @@ void add_report_commands(Commands& commands) {
   }
   {
     auto o = std::make_shared<CompareOptions>();
-    CLI::App* sub = commands.add("compare", "Compare the peaks of two reports (never fails a build)",
-                                 [o] { return run_compare(*o); });
+    CLI::App* sub =
+        commands.add("compare", "Compare the peaks of two reports (never fails a build)",
+                     [o] { return run_compare(*o); });
     sub->add_option("before", o->before, "report JSON before the change")->required();
     sub->add_option("after", o->after, "report JSON after the change")->required();
     sub->add_option("--format", o->format, "md (default), csv or json");
   }
   {
     auto o = std::make_shared<GateOptions>();
-    CLI::App* sub = commands.add("gate", "Check a report against memory budgets; exit 1 on a violation",
-                                 [o] { return run_gate(*o); });
+    CLI::App* sub =
+        commands.add("gate", "Check a report against memory budgets; exit 1 on a violation",
+                     [o] { return run_gate(*o); });
     sub->add_option("report", o->report, "report JSON")->required();
     sub->add_option("--rules", o->rules, "rules JSON (see reports/gates.json)");
     sub->add_option("--baseline", o->baseline, "baseline report JSON for relative bounds");

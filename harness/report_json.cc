@@ -2,10 +2,9 @@
 // field order of the structs; the reader checks every field it uses and names the first one that
 // is missing or of the wrong type. nlohmann's exceptions never leave this file.
 
-#include <charconv>
-
 #include <fmt/format.h>
 
+#include <charconv>
 #include <nlohmann/json.hpp>
 
 #include "harness/atomic_file.h"
@@ -34,7 +33,8 @@ Json meta_json(const ReportMeta& meta) {
   }
   Json j{
       {"peakbench_version", meta.peakbench_version},
-      {"git", {{"commit", meta.git_commit}, {"branch", meta.git_branch}, {"dirty", meta.git_dirty}}},
+      {"git",
+       {{"commit", meta.git_commit}, {"branch", meta.git_branch}, {"dirty", meta.git_dirty}}},
       {"label", meta.label},
       {"host",
        {{"kernel", meta.host.kernel},
@@ -71,12 +71,9 @@ Json timeline_json(const std::vector<TimelinePoint>& timeline) {
     file.push_back(p.file_bytes);
     shmem.push_back(p.shmem_bytes);
   }
-  return Json{{"method", to_string(Method::sampled)},
-              {"t_s", std::move(t)},
-              {"rss_bytes", std::move(rss)},
-              {"anon_bytes", std::move(anon)},
-              {"file_bytes", std::move(file)},
-              {"shmem_bytes", std::move(shmem)}};
+  return Json{{"method", to_string(Method::sampled)}, {"t_s", std::move(t)},
+              {"rss_bytes", std::move(rss)},          {"anon_bytes", std::move(anon)},
+              {"file_bytes", std::move(file)},        {"shmem_bytes", std::move(shmem)}};
 }
 
 Json run_json(const RunRecord& run) {
@@ -138,7 +135,8 @@ Json summary_json(const ScenarioSummary& s) {
                          {"method", to_string(Method::cgroup)}};
   }
   if (s.median_start_rss_bytes) {
-    j["start_rss"] = {{"median_bytes", *s.median_start_rss_bytes}, {"method", to_string(Method::self_hwm)}};
+    j["start_rss"] = {{"median_bytes", *s.median_start_rss_bytes},
+                      {"method", to_string(Method::self_hwm)}};
   }
   j["warm_downloaded"] = s.warm_downloaded;
   return j;
@@ -200,9 +198,7 @@ class Node {
   std::uint64_t u64_or(const char* key, std::uint64_t fallback) const {
     return has(key) ? u64(key) : fallback;
   }
-  int integer_or(const char* key, int fallback) const {
-    return has(key) ? integer(key) : fallback;
-  }
+  int integer_or(const char* key, int fallback) const { return has(key) ? integer(key) : fallback; }
   double number_or(const char* key, double fallback) const {
     return has(key) ? number(key) : fallback;
   }
@@ -217,9 +213,10 @@ class Node {
     const std::string method = f.str("method");
     const auto parsed = parse_method(method);
     if (!parsed) {
-      throw BadField{fmt::format("{}.method: unknown method '{}' (expected kernel-hwm, cgroup, "
-                                 "sampled, jemalloc or self)",
-                                 child(key), method)};
+      throw BadField{
+          fmt::format("{}.method: unknown method '{}' (expected kernel-hwm, cgroup, "
+                      "sampled, jemalloc or self)",
+                      child(key), method)};
     }
     figure.method = *parsed;
     return figure;
@@ -274,7 +271,8 @@ ReportMeta read_meta(const Node& m) {
     const Node methods = m.object("methods");
     for (const auto& [name, value] : methods.json().items()) {
       const Node entry(value, methods.child(name));
-      meta.methods[name] = MethodAvailability{entry.boolean("available"), entry.str_or("detail", "")};
+      meta.methods[name] =
+          MethodAvailability{entry.boolean("available"), entry.str_or("detail", "")};
     }
   }
   meta.started_at = m.str("started_at");
@@ -296,7 +294,8 @@ ReportMeta read_meta(const Node& m) {
 std::vector<std::uint64_t> u64_column(const Node& t, const char* key, std::size_t size) {
   const nlohmann::json& column = t.array(key);
   if (column.size() != size) {
-    throw BadField{fmt::format("{}: {} values where t_s has {}", t.child(key), column.size(), size)};
+    throw BadField{
+        fmt::format("{}: {} values where t_s has {}", t.child(key), column.size(), size)};
   }
   std::vector<std::uint64_t> values;
   values.reserve(size);

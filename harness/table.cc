@@ -1,11 +1,10 @@
 #include "harness/table.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <map>
-
-#include <fmt/format.h>
-
 #include <nlohmann/json.hpp>
 
 #include "harness/fit.h"
@@ -16,8 +15,9 @@ namespace {
 
 // Display width: code points, not bytes ("×" is two bytes and one column).
 std::size_t display_width(std::string_view text) {
-  return static_cast<std::size_t>(std::count_if(
-      text.begin(), text.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+  return static_cast<std::size_t>(std::count_if(text.begin(), text.end(), [](char c) {
+    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  }));
 }
 
 std::string pad(std::string_view text, std::size_t width, Align align) {
@@ -95,7 +95,8 @@ std::string render_markdown(const Table& table) {
   }
   std::string out = "|";
   for (std::size_t c = 0; c < table.columns.size(); ++c) {
-    out += " " + pad(escape_markdown(table.columns[c].title), widths[c], table.columns[c].align) + " |";
+    out += " " + pad(escape_markdown(table.columns[c].title), widths[c], table.columns[c].align) +
+           " |";
   }
   out += "\n|";
   for (std::size_t c = 0; c < table.columns.size(); ++c) {
@@ -251,11 +252,12 @@ Table build_report_table(const Report& report) {
           const std::uint64_t peak = s.median_peak_rss_bytes;
           row.push_back(Cell::of_number(format_kb(peak), std::to_string((peak + 512) / 1024)));
           row.push_back(Cell::of_number(format_mib(peak), fmt::format("{:.1f}", peak / 1048576.0)));
-          row.push_back(Cell::of_number(
-              (multiple.from_base ? "" : "≤ ") + format_multiple(multiple.value),
-              fmt::format("{:.2f}", multiple.value)));
+          row.push_back(
+              Cell::of_number((multiple.from_base ? "" : "≤ ") + format_multiple(multiple.value),
+                              fmt::format("{:.2f}", multiple.value)));
         }
-        if (s.failed > 0) notes.push_back(fmt::format("{}: {} of {} runs failed", phase, s.failed, s.runs));
+        if (s.failed > 0)
+          notes.push_back(fmt::format("{}: {} of {} runs failed", phase, s.failed, s.runs));
         if (s.warm_downloaded) {
           notes.push_back(fmt::format("{}: downloaded the wheel (cache not used)", phase));
           any_downloaded = true;

@@ -20,7 +20,9 @@ using testing::run_peakbench;
 using testing::source_path;
 using testing::TempDir;
 
-std::string golden(const std::string& name) { return source_path("reports/golden/" + name).string(); }
+std::string golden(const std::string& name) {
+  return source_path("reports/golden/" + name).string();
+}
 
 Report golden_report() {
   auto report = read_report(golden("report.json"));
@@ -39,10 +41,11 @@ TEST(ReportCli, MalformedJsonIsExit2WithOneLineNamingTheFile) {
   TempDir dir("cli");
   const std::string bad = (dir / "bad.json").string();
   ASSERT_TRUE(write_file_atomically(bad, "{\"schema_version\": 1,\n\"meta\": [").ok());
-  for (const std::vector<std::string>& args :
-       {std::vector<std::string>{"table", bad}, {"compare", bad, golden("after.json")},
-        {"gate", bad, "--rules", golden("gates.json")}, {"merge", "--out", (dir / "m.json").string(), bad},
-        {"plot", bad, "--out", (dir / "p.svg").string()}}) {
+  for (const std::vector<std::string>& args : {std::vector<std::string>{"table", bad},
+                                               {"compare", bad, golden("after.json")},
+                                               {"gate", bad, "--rules", golden("gates.json")},
+                                               {"merge", "--out", (dir / "m.json").string(), bad},
+                                               {"plot", bad, "--out", (dir / "p.svg").string()}}) {
     expect_one_line_error(run_peakbench(args), bad + ": malformed JSON: ");
   }
   EXPECT_FALSE(std::filesystem::exists(dir / "m.json"));
@@ -63,23 +66,27 @@ TEST(ReportCli, UnknownSchemaVersionIsExit2NamingFileAndVersion) {
 TEST(ReportCli, ABadRuleIsExit2NamingTheRule) {
   TempDir dir("cli");
   const std::string rules = (dir / "rules.json").string();
-  ASSERT_TRUE(write_file_atomically(rules, R"({"rules": [{"name": "tiny", "subject": "streaming", "max_peak": "big"}]})").ok());
+  ASSERT_TRUE(
+      write_file_atomically(
+          rules, R"({"rules": [{"name": "tiny", "subject": "streaming", "max_peak": "big"}]})")
+          .ok());
   expect_one_line_error(run_peakbench({"gate", golden("report.json"), "--rules", rules}),
                         rules + ": bad rule: rule 'tiny': max_peak: bad size 'big'");
   expect_one_line_error(run_peakbench({"gate", golden("report.json")}), "nothing to gate");
-  expect_one_line_error(run_peakbench({"gate", golden("report.json"), "--rules", golden("gates.json"),
-                                       "--max-increase", "5%"}),
+  expect_one_line_error(run_peakbench({"gate", golden("report.json"), "--rules",
+                                       golden("gates.json"), "--max-increase", "5%"}),
                         "--max-increase needs --baseline FILE");
-  expect_one_line_error(run_peakbench({"gate", golden("report.json"), "--baseline", golden("report.json"),
-                                       "--max-increase", "lots"}),
+  expect_one_line_error(run_peakbench({"gate", golden("report.json"), "--baseline",
+                                       golden("report.json"), "--max-increase", "lots"}),
                         "--max-increase: bad increase 'lots'");
   expect_one_line_error(run_peakbench({"table", golden("report.json"), "--format", "html"}),
                         "unknown format 'html'");
 }
 
 TEST(ReportCli, GatePassesOnAReportAgainstItself) {
-  const auto result = run_peakbench({"gate", golden("report.json"), "--rules", source_path("reports/gates.json").string(),
-                                     "--baseline", golden("report.json")});
+  const auto result = run_peakbench({"gate", golden("report.json"), "--rules",
+                                     source_path("reports/gates.json").string(), "--baseline",
+                                     golden("report.json")});
   EXPECT_EQ(result.exit_status, 0) << result.err << result.out;
   EXPECT_EQ(result.err, "");
   EXPECT_NE(result.out.find("Gate passed"), std::string::npos);
@@ -97,17 +104,20 @@ TEST(ReportCli, GateFailsWhenStreamingWarmDoublesAndNamesTheRule) {
   const auto result = run_peakbench({"gate", path, "--rules", golden("gates.json"), "--baseline",
                                      golden("report.json"), "--junit", junit});
   EXPECT_EQ(result.exit_status, 1);
-  EXPECT_EQ(result.err.rfind("peakbench: error: gate failed: 4 of 28 checks: streaming-small max_over_start "
-                             "on streaming/warm/32MiB",
-                             0),
+  EXPECT_EQ(result.err.rfind(
+                "peakbench: error: gate failed: 4 of 28 checks: streaming-small max_over_start "
+                "on streaming/warm/32MiB",
+                0),
             0u)
       << result.err;
   EXPECT_EQ(std::count(result.err.begin(), result.err.end(), '\n'), 1);
-  EXPECT_NE(result.out.find("| streaming-small    | max_over_start    | streaming/warm/128MiB  |"), std::string::npos);
+  EXPECT_NE(result.out.find("| streaming-small    | max_over_start    | streaming/warm/128MiB  |"),
+            std::string::npos);
   EXPECT_NE(result.out.find("Gate FAILED: 4 of 28 checks."), std::string::npos);
   const std::string xml = testing::slurp(junit);
   EXPECT_NE(xml.find("failures=\"4\""), std::string::npos);
-  EXPECT_NE(xml.find("<failure message=\"--max-increase: max_increase is +100.0%"), std::string::npos);
+  EXPECT_NE(xml.find("<failure message=\"--max-increase: max_increase is +100.0%"),
+            std::string::npos);
 }
 
 TEST(ReportCli, CompareNeverFailsABuildEvenOnARegression) {
@@ -131,7 +141,8 @@ TEST(ReportCli, MergingTheShardsOfARunGivesTheUnshardedRun) {
     shard.meta.shard = std::to_string(index) + "/" + std::to_string(kShards);
     shard.runs.clear();
     for (const RunRecord& run : whole.runs) {
-      if (std::find(mine.begin(), mine.end(), ScenarioKey{run.subject, run.phase, run.body_bytes}) != mine.end()) {
+      if (std::find(mine.begin(), mine.end(),
+                    ScenarioKey{run.subject, run.phase, run.body_bytes}) != mine.end()) {
         shard.runs.push_back(run);
       }
     }
@@ -151,7 +162,8 @@ TEST(ReportCli, MergingTheShardsOfARunGivesTheUnshardedRun) {
   auto ids = [](const Report& r) {
     std::multiset<RunId> out;
     for (const RunRecord& run : r.runs) {
-      out.emplace(ScenarioKey{run.subject, run.phase, run.body_bytes}, run.repetition, run.peak_rss.bytes);
+      out.emplace(ScenarioKey{run.subject, run.phase, run.body_bytes}, run.repetition,
+                  run.peak_rss.bytes);
     }
     return out;
   };
@@ -184,15 +196,16 @@ int validate(const std::string& python, const std::string& document) {
       "jsonschema.Draft202012Validator.check_schema(schema)\n"
       "jsonschema.Draft202012Validator(schema).validate(json.load(open(sys.argv[2])))\n";
   const std::string command = python + " -c '" + script + "' " +
-                              source_path("reports/schema/report-v1.schema.json").string() + " " + document +
-                              " >/dev/null 2>&1";
+                              source_path("reports/schema/report-v1.schema.json").string() + " " +
+                              document + " >/dev/null 2>&1";
   const int status = std::system(command.c_str());
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 TEST(ReportSchema, WrittenReportsValidateAgainstTheSchemaFile) {
   const std::string python = python_with_jsonschema();
-  if (python.empty()) GTEST_SKIP() << "python3-jsonschema is not installed (scripts/bootstrap installs it)";
+  if (python.empty())
+    GTEST_SKIP() << "python3-jsonschema is not installed (scripts/bootstrap installs it)";
   TempDir dir("schema");
   Report report = golden_report();
   report.meta.merged_shards = {"1/2", "2/2"};
@@ -204,7 +217,8 @@ TEST(ReportSchema, WrittenReportsValidateAgainstTheSchemaFile) {
   const std::string path = (dir / "r.json").string();
   ASSERT_TRUE(write_report(path, report).ok());
   EXPECT_EQ(validate(python, path), 0);
-  for (const char* name : {"report.json", "before.json", "after.json"}) EXPECT_EQ(validate(python, golden(name)), 0) << name;
+  for (const char* name : {"report.json", "before.json", "after.json"})
+    EXPECT_EQ(validate(python, golden(name)), 0) << name;
 
   // And the schema has teeth: a figure without its method is rejected.
   std::string text = to_json_text(report);
