@@ -17,7 +17,9 @@ bool succeeded(const ScenarioSummary& s) { return s.failed < s.runs; }
 
 std::string key_list(const std::vector<ScenarioKey>& keys) {
   std::string out;
-  for (const ScenarioKey& key : keys) out += (out.empty() ? "" : ", ") + key.to_string();
+  for (const ScenarioKey& key : keys) {
+    out += (out.empty() ? "" : ", ") + key.to_string();
+  }
   return out;
 }
 
@@ -27,9 +29,13 @@ std::string describe_source(const ReportMeta& meta) {
   std::string where;
   if (!meta.git_commit.empty()) {
     where = "commit " + meta.git_commit.substr(0, 7) + (meta.git_dirty ? "+dirty" : "");
-    if (!meta.git_branch.empty()) where += " on " + meta.git_branch;
+    if (!meta.git_branch.empty()) {
+      where += " on " + meta.git_branch;
+    }
   }
-  if (meta.label.empty()) return where.empty() ? "unlabelled report" : where;
+  if (meta.label.empty()) {
+    return where.empty() ? "unlabelled report" : where;
+  }
   return where.empty() ? meta.label : meta.label + ", " + where;
 }
 
@@ -63,7 +69,9 @@ Comparison compare_reports(const Report& before, const Report& after) {
     comparison.rows.push_back(std::move(delta));
   }
   for (const ScenarioSummary& then : old_summaries) {
-    if (find(new_summaries, then.key) == nullptr) comparison.only_before.push_back(then.key);
+    if (find(new_summaries, then.key) == nullptr) {
+      comparison.only_before.push_back(then.key);
+    }
   }
   return comparison;
 }
@@ -77,14 +85,18 @@ Table build_comparison_table(const Comparison& comparison) {
   for (const ScenarioDelta& d : comparison.rows) {
     std::vector<Cell> row{Cell::of_text(d.key.to_string())};
     auto peak_cell = [](const ScenarioSummary& s) {
-      if (s.failed == s.runs) return Cell::of_text("failed");
+      if (s.failed == s.runs) {
+        return Cell::of_text("failed");
+      }
       return Cell::of_number(format_kb(s.median_peak_rss_bytes),
                              std::to_string((s.median_peak_rss_bytes + 512) / 1024));
     };
     row.push_back(peak_cell(d.before));
     row.push_back(peak_cell(d.after));
     if (d.failed) {
-      for (int i = 0; i < 3; ++i) row.push_back(Cell::of_text(""));
+      for (int i = 0; i < 3; ++i) {
+        row.push_back(Cell::of_text(""));
+      }
       row.push_back(Cell::of_text("failed"));
       table.rows.push_back(std::move(row));
       continue;
@@ -106,7 +118,9 @@ Table build_comparison_table(const Comparison& comparison) {
       row.push_back(Cell::of_text(""));
     }
     std::string verdict = d.delta_bytes < 0 ? "lower" : d.delta_bytes > 0 ? "higher" : "same";
-    if (d.within_noise && d.delta_bytes != 0) verdict = "within noise";
+    if (d.within_noise && d.delta_bytes != 0) {
+      verdict = "within noise";
+    }
     row.push_back(Cell::of_text(verdict));
     table.rows.push_back(std::move(row));
   }

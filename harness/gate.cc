@@ -20,7 +20,9 @@ std::string mib(double bytes) { return fmt::format("{:.1f} MiB", bytes / (1024.0
 std::string percent(double fraction) { return fmt::format("{:+.1f}%", fraction * 100); }
 
 bool size_matches(const std::string& pattern, std::uint64_t body_bytes) {
-  if (auto exact = parse_size(pattern)) return *exact == body_bytes;
+  if (auto exact = parse_size(pattern)) {
+    return *exact == body_bytes;
+  }
   return glob_match(pattern, format_size(body_bytes));
 }
 
@@ -64,10 +66,13 @@ struct BadRule {
 GateRule read_rule(const nlohmann::json& j, std::size_t index) {
   GateRule rule;
   rule.name = fmt::format("#{}", index + 1);
-  if (!j.is_object()) throw BadRule{fmt::format("{}: expected an object", rule.name)};
+  if (!j.is_object()) {
+    throw BadRule{fmt::format("{}: expected an object", rule.name)};
+  }
   if (j.contains("name")) {
-    if (!j["name"].is_string())
+    if (!j["name"].is_string()) {
       throw BadRule{fmt::format("{}: name: expected a string", rule.name)};
+    }
     rule.name = j["name"].get<std::string>();
   }
   static const std::vector<std::string> kKeys{
@@ -82,24 +87,32 @@ GateRule read_rule(const nlohmann::json& j, std::size_t index) {
     }
   }
   auto text = [&](const char* key, std::string& out) {
-    if (!j.contains(key)) return;
-    if (!j[key].is_string())
+    if (!j.contains(key)) {
+      return;
+    }
+    if (!j[key].is_string()) {
       throw BadRule{fmt::format("rule '{}': {}: expected a string", rule.name, key)};
+    }
     out = j[key].get<std::string>();
-    if (out.empty())
+    if (out.empty()) {
       throw BadRule{fmt::format("rule '{}': {}: empty (use \"*\" for any)", rule.name, key)};
+    }
   };
   text("subject", rule.subject);
   text("phase", rule.phase);
   text("size", rule.size);
   auto size_bound = [&](const char* key, std::optional<std::uint64_t>& out) {
-    if (!j.contains(key)) return;
+    if (!j.contains(key)) {
+      return;
+    }
     const nlohmann::json& v = j[key];
     if (v.is_number_unsigned()) {
       out = v.get<std::uint64_t>();
     } else if (v.is_string()) {
       auto size = parse_size(v.get<std::string>());
-      if (!size) throw BadRule{fmt::format("rule '{}': {}: {}", rule.name, key, size.message())};
+      if (!size) {
+        throw BadRule{fmt::format("rule '{}': {}: {}", rule.name, key, size.message())};
+      }
       out = *size;
     } else {
       throw BadRule{
@@ -123,8 +136,9 @@ GateRule read_rule(const nlohmann::json& j, std::size_t index) {
           fmt::format("rule '{}': max_increase: expected a string such as \"+10%\"", rule.name)};
     }
     auto increase = parse_increase(v.get<std::string>());
-    if (!increase)
+    if (!increase) {
       throw BadRule{fmt::format("rule '{}': max_increase: {}", rule.name, increase.message())};
+    }
     rule.max_increase = *increase;
   }
   if (!rule.max_peak_bytes && !rule.max_over_start_bytes && !rule.max_per_body_byte &&
@@ -162,14 +176,20 @@ bool glob_match(std::string_view pattern, std::string_view text) {
       return false;
     }
   }
-  while (p < pattern.size() && pattern[p] == '*') ++p;
+  while (p < pattern.size() && pattern[p] == '*') {
+    ++p;
+  }
   return p == pattern.size();
 }
 
 Result<double> parse_increase(std::string_view text) {
   const std::string_view original = text;
-  if (!text.empty() && text.back() == '%') text.remove_suffix(1);
-  if (!text.empty() && text.front() == '+') text.remove_prefix(1);
+  if (!text.empty() && text.back() == '%') {
+    text.remove_suffix(1);
+  }
+  if (!text.empty() && text.front() == '+') {
+    text.remove_prefix(1);
+  }
   double value = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (text.empty() || ec != std::errc() || end != text.data() + text.size() ||
@@ -187,8 +207,9 @@ Result<std::vector<GateRule>> parse_gate_rules(const std::string& text, const st
       return Status::Error(fmt::format("{}: bad rules: expected {{\"rules\": [...]}}", source));
     }
     std::vector<GateRule> rules;
-    for (std::size_t i = 0; i < doc["rules"].size(); ++i)
+    for (std::size_t i = 0; i < doc["rules"].size(); ++i) {
       rules.push_back(read_rule(doc["rules"][i], i));
+    }
     return rules;
   } catch (const BadRule& e) {
     return Status::Error(fmt::format("{}: bad rule: {}", source, e.message));
@@ -227,14 +248,18 @@ Result<GateVerdict> evaluate_gate(const Report& report, const Report* baseline,
   for (const GateRule& rule : rules) {
     std::vector<const ScenarioSummary*> matched;
     for (const ScenarioSummary& s : summaries) {
-      if (matches(rule, s.key)) matched.push_back(&s);
+      if (matches(rule, s.key)) {
+        matched.push_back(&s);
+      }
     }
     if (matched.empty()) {
       verdict.notes.push_back(fmt::format("Rule '{}' matched no scenario.", rule.name));
       continue;
     }
     for (const ScenarioSummary* s : matched) {
-      if (!succeeded(*s)) continue;  // runs-ok already fails it; there is no peak to bound
+      if (!succeeded(*s)) {
+        continue;  // runs-ok already fails it; there is no peak to bound
+      }
       const auto peak = static_cast<double>(s->median_peak_rss_bytes);
       if (rule.max_peak_bytes) {
         verdict.checks.push_back({rule.name, "max_peak", s->key.to_string(),
@@ -272,7 +297,9 @@ Result<GateVerdict> evaluate_gate(const Report& report, const Report* baseline,
     if (rule.max_per_body_byte) {
       std::vector<SlopeGroup> groups;
       for (const ScenarioSummary* s : matched) {
-        if (!succeeded(*s)) continue;
+        if (!succeeded(*s)) {
+          continue;
+        }
         auto it = std::find_if(groups.begin(), groups.end(), [&](const SlopeGroup& g) {
           return g.subject == s->key.subject && g.phase == s->key.phase;
         });
@@ -314,8 +341,9 @@ Result<GateVerdict> evaluate_gate(const Report& report, const Report* baseline,
     for (const ScenarioSummary& b : base_summaries) {
       const bool present = std::any_of(summaries.begin(), summaries.end(),
                                        [&](const ScenarioSummary& s) { return s.key == b.key; });
-      if (!present)
+      if (!present) {
         verdict.notes.push_back(fmt::format("{} is in the baseline only.", b.key.to_string()));
+      }
     }
   }
   return verdict;

@@ -24,16 +24,17 @@ struct Series {
 std::string xml_escape(std::string_view text) {
   std::string out;
   for (char c : text) {
-    if (c == '&')
+    if (c == '&') {
       out += "&amp;";
-    else if (c == '<')
+    } else if (c == '<') {
       out += "&lt;";
-    else if (c == '>')
+    } else if (c == '>') {
       out += "&gt;";
-    else if (c == '"')
+    } else if (c == '"') {
       out += "&quot;";
-    else
+    } else {
       out += c;
+    }
   }
   return out;
 }
@@ -41,19 +42,27 @@ std::string xml_escape(std::string_view text) {
 // Tick labels without trailing zeros: 0.05, 0.1, 2, 250.
 std::string tick_label(double value) {
   std::string text = fmt::format("{:.3f}", value);
-  while (text.back() == '0') text.pop_back();
-  if (text.back() == '.') text.pop_back();
+  while (text.back() == '0') {
+    text.pop_back();
+  }
+  if (text.back() == '.') {
+    text.pop_back();
+  }
   return text;
 }
 
 }  // namespace
 
 double nice_step(double max_value, int ticks) {
-  if (max_value <= 0 || ticks < 1) return 1;
+  if (max_value <= 0 || ticks < 1) {
+    return 1;
+  }
   const double raw = max_value / ticks;
   const double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
   for (double m : {1.0, 2.0, 5.0, 10.0}) {
-    if (raw <= m * magnitude) return m * magnitude;
+    if (raw <= m * magnitude) {
+      return m * magnitude;
+    }
   }
   return 10 * magnitude;
 }
@@ -68,13 +77,17 @@ Result<std::string> render_timeline_svg(const Report& report) {
         runs.push_back(&run);
       }
     }
-    if (runs.empty()) continue;
+    if (runs.empty()) {
+      continue;
+    }
     std::stable_sort(runs.begin(), runs.end(), [](const RunRecord* a, const RunRecord* b) {
       return a->peak_rss.bytes < b->peak_rss.bytes;
     });
     series.push_back({s.key.to_string(), runs[(runs.size() - 1) / 2]});
   }
-  if (series.empty()) return Status::Error("no run in the report has a timeline to plot");
+  if (series.empty()) {
+    return Status::Error("no run in the report has a timeline to plot");
+  }
 
   double max_t = 0, max_mib = 0;
   for (const Series& s : series) {
@@ -108,7 +121,9 @@ Result<std::string> render_timeline_svg(const Report& report) {
       width, height);
   svg += fmt::format("<rect width=\"{}\" height=\"{}\" fill=\"white\"/>\n", width, height);
   std::string title = "RSS over time, median run per scenario";
-  if (!report.meta.label.empty()) title += " — " + report.meta.label;
+  if (!report.meta.label.empty()) {
+    title += " — " + report.meta.label;
+  }
   svg +=
       fmt::format("<text x=\"{}\" y=\"24\" font-size=\"15\">{}</text>\n", kLeft, xml_escape(title));
 

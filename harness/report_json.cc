@@ -23,7 +23,9 @@ Json figure_json(const Figure& figure) {
 }
 
 void put_optional(Json& j, const char* key, const std::optional<Figure>& figure) {
-  if (figure) j[key] = figure_json(*figure);
+  if (figure) {
+    j[key] = figure_json(*figure);
+  }
 }
 
 Json meta_json(const ReportMeta& meta) {
@@ -48,7 +50,9 @@ Json meta_json(const ReportMeta& meta) {
       {"sample_interval_ms", meta.sample_interval_ms},
       {"shard", meta.shard},
   };
-  if (!meta.merged_shards.empty()) j["merged_shards"] = meta.merged_shards;
+  if (!meta.merged_shards.empty()) {
+    j["merged_shards"] = meta.merged_shards;
+  }
   return j;
 }
 
@@ -87,8 +91,12 @@ Json run_json(const RunRecord& run) {
       {"ok", run.ok},
       {"exit_status", run.exit_status},
   };
-  if (run.signal) j["signal"] = *run.signal;
-  if (!run.error.empty()) j["error"] = run.error;
+  if (run.signal) {
+    j["signal"] = *run.signal;
+  }
+  if (!run.error.empty()) {
+    j["error"] = run.error;
+  }
   j["peak_rss"] = figure_json(run.peak_rss);
   put_optional(j, "subject_peak_rss", run.subject_peak_rss);
   put_optional(j, "subject_start_rss", run.subject_start_rss);
@@ -98,7 +106,9 @@ Json run_json(const RunRecord& run) {
   put_optional(j, "sampled_peak_file", run.sampled_peak_file);
   put_optional(j, "sampled_peak_shmem", run.sampled_peak_shmem);
   Json phases = Json::array();
-  for (const PhasePeak& phase : run.phases) phases.push_back(phase_json(phase));
+  for (const PhasePeak& phase : run.phases) {
+    phases.push_back(phase_json(phase));
+  }
   j["phases"] = std::move(phases);
   j["wall_s"] = run.wall_s;
   j["user_s"] = run.user_s;
@@ -107,7 +117,9 @@ Json run_json(const RunRecord& run) {
   j["bytes_written"] = run.bytes_written;
   j["cache_outcome"] = run.cache_outcome;
   Json requests = Json::object();
-  for (const auto& [status, count] : run.file_requests) requests[std::to_string(status)] = count;
+  for (const auto& [status, count] : run.file_requests) {
+    requests[std::to_string(status)] = count;
+  }
   j["file_requests"] = std::move(requests);
   j["cache_bytes_on_disk"] = run.cache_bytes_on_disk;
   j["timeline"] = timeline_json(run.timeline);
@@ -158,7 +170,9 @@ struct UnknownVersion {
 class Node {
  public:
   Node(const nlohmann::json& j, std::string path) : j_(j), path_(std::move(path)) {
-    if (!j_.is_object()) throw BadField{fmt::format("{}: expected an object", where())};
+    if (!j_.is_object()) {
+      throw BadField{fmt::format("{}: expected an object", where())};
+    }
   }
 
   bool has(const char* key) const { return j_.contains(key) && !j_.at(key).is_null(); }
@@ -166,33 +180,43 @@ class Node {
   Node object(const char* key) const { return Node(need(key), child(key)); }
   const nlohmann::json& array(const char* key) const {
     const nlohmann::json& v = need(key);
-    if (!v.is_array()) throw BadField{fmt::format("{}: expected an array", child(key))};
+    if (!v.is_array()) {
+      throw BadField{fmt::format("{}: expected an array", child(key))};
+    }
     return v;
   }
   std::string str(const char* key) const {
     const nlohmann::json& v = need(key);
-    if (!v.is_string()) throw BadField{fmt::format("{}: expected a string", child(key))};
+    if (!v.is_string()) {
+      throw BadField{fmt::format("{}: expected a string", child(key))};
+    }
     return v.get<std::string>();
   }
   std::uint64_t u64(const char* key) const { return as_u64(need(key), child(key)); }
   int integer(const char* key) const {
     const nlohmann::json& v = need(key);
-    if (!v.is_number_integer()) throw BadField{fmt::format("{}: expected an integer", child(key))};
+    if (!v.is_number_integer()) {
+      throw BadField{fmt::format("{}: expected an integer", child(key))};
+    }
     return v.get<int>();
   }
   double number(const char* key) const {
     const nlohmann::json& v = need(key);
-    if (!v.is_number()) throw BadField{fmt::format("{}: expected a number", child(key))};
+    if (!v.is_number()) {
+      throw BadField{fmt::format("{}: expected a number", child(key))};
+    }
     return v.get<double>();
   }
   bool boolean(const char* key) const {
     const nlohmann::json& v = need(key);
-    if (!v.is_boolean()) throw BadField{fmt::format("{}: expected true or false", child(key))};
+    if (!v.is_boolean()) {
+      throw BadField{fmt::format("{}: expected true or false", child(key))};
+    }
     return v.get<bool>();
   }
 
   // Optional fields: the default when absent, a checked value when present.
-  std::string str_or(const char* key, std::string fallback) const {
+  std::string str_or(const char* key, const std::string& fallback) const {
     return has(key) ? str(key) : fallback;
   }
   std::uint64_t u64_or(const char* key, std::uint64_t fallback) const {
@@ -222,7 +246,9 @@ class Node {
     return figure;
   }
   std::optional<Figure> optional_figure(const char* key) const {
-    if (!has(key)) return std::nullopt;
+    if (!has(key)) {
+      return std::nullopt;
+    }
     return figure(key);
   }
 
@@ -241,7 +267,9 @@ class Node {
 
  private:
   const nlohmann::json& need(const char* key) const {
-    if (!has(key)) throw BadField{fmt::format("{}: missing required field", child(key))};
+    if (!has(key)) {
+      throw BadField{fmt::format("{}: missing required field", child(key))};
+    }
     return j_.at(key);
   }
 
@@ -332,7 +360,9 @@ RunRecord read_run(const Node& r) {
   run.command = r.str_or("command", "");
   run.ok = r.boolean("ok");
   run.exit_status = r.integer_or("exit_status", 0);
-  if (r.has("signal")) run.signal = r.integer("signal");
+  if (r.has("signal")) {
+    run.signal = r.integer("signal");
+  }
   run.error = r.str_or("error", "");
   run.peak_rss = r.figure("peak_rss");
   run.subject_peak_rss = r.optional_figure("subject_peak_rss");
@@ -373,13 +403,17 @@ RunRecord read_run(const Node& r) {
     }
   }
   run.cache_bytes_on_disk = r.u64_or("cache_bytes_on_disk", 0);
-  if (r.has("timeline")) run.timeline = read_timeline(r.object("timeline"));
+  if (r.has("timeline")) {
+    run.timeline = read_timeline(r.object("timeline"));
+  }
   return run;
 }
 
 Report read_document(const nlohmann::json& doc) {
   const Node top(doc, "");
-  if (!top.has("schema_version")) throw BadField{"schema_version: missing required field"};
+  if (!top.has("schema_version")) {
+    throw BadField{"schema_version: missing required field"};
+  }
   const nlohmann::json& version = doc.at("schema_version");
   if (!version.is_number_integer() || version.get<std::int64_t>() != kReportSchemaVersion) {
     throw UnknownVersion{fmt::format("unknown schema_version {} (this peakbench reads {})",
@@ -398,7 +432,9 @@ Report read_document(const nlohmann::json& doc) {
 
 std::string one_line(std::string text) {
   for (char& c : text) {
-    if (c == '\n' || c == '\r') c = ' ';
+    if (c == '\n' || c == '\r') {
+      c = ' ';
+    }
   }
   return text;
 }
@@ -407,9 +443,13 @@ std::string one_line(std::string text) {
 
 std::string to_json_text(const Report& report) {
   Json runs = Json::array();
-  for (const RunRecord& run : report.runs) runs.push_back(run_json(run));
+  for (const RunRecord& run : report.runs) {
+    runs.push_back(run_json(run));
+  }
   Json scenarios = Json::array();
-  for (const ScenarioSummary& s : report.summarize()) scenarios.push_back(summary_json(s));
+  for (const ScenarioSummary& s : report.summarize()) {
+    scenarios.push_back(summary_json(s));
+  }
   const Json doc{
       {"schema_version", report.schema_version},
       {"meta", meta_json(report.meta)},
@@ -438,7 +478,9 @@ Status write_report(const std::filesystem::path& path, const Report& report) {
 
 Result<Report> read_report(const std::filesystem::path& path) {
   auto text = read_file(path);
-  if (!text) return text.status();
+  if (!text) {
+    return text.status();
+  }
   return parse_report(*text, path.string());
 }
 

@@ -29,17 +29,23 @@ std::string pad(std::string_view text, std::size_t width, Align align) {
 std::string escape_markdown(std::string_view text) {
   std::string out;
   for (char c : text) {
-    if (c == '|') out += '\\';
+    if (c == '|') {
+      out += '\\';
+    }
     out += c;
   }
   return out;
 }
 
 std::string csv_field(std::string_view text) {
-  if (text.find_first_of(",\"\n") == std::string_view::npos) return std::string(text);
+  if (text.find_first_of(",\"\n") == std::string_view::npos) {
+    return std::string(text);
+  }
   std::string out = "\"";
   for (char c : text) {
-    if (c == '"') out += '"';
+    if (c == '"') {
+      out += '"';
+    }
     out += c;
   }
   return out + "\"";
@@ -77,9 +83,15 @@ Cell Cell::of_number(std::string text, std::string raw) {
 }
 
 Result<TableFormat> parse_table_format(std::string_view name) {
-  if (name == "md" || name == "markdown") return TableFormat::markdown;
-  if (name == "csv") return TableFormat::csv;
-  if (name == "json") return TableFormat::json;
+  if (name == "md" || name == "markdown") {
+    return TableFormat::markdown;
+  }
+  if (name == "csv") {
+    return TableFormat::csv;
+  }
+  if (name == "json") {
+    return TableFormat::json;
+  }
   return Status::Error(fmt::format("unknown format '{}' (expected md, csv or json)", name));
 }
 
@@ -114,7 +126,9 @@ std::string render_markdown(const Table& table) {
   }
   if (!table.notes.empty()) {
     out += "\n";
-    for (const std::string& note : table.notes) out += note + "\n";
+    for (const std::string& note : table.notes) {
+      out += note + "\n";
+    }
   }
   return out;
 }
@@ -136,7 +150,9 @@ std::string render_csv(const Table& table) {
 
 std::string render_json(const Table& table) {
   nlohmann::ordered_json columns = nlohmann::ordered_json::array();
-  for (const Column& column : table.columns) columns.push_back(column.title);
+  for (const Column& column : table.columns) {
+    columns.push_back(column.title);
+  }
   nlohmann::ordered_json rows = nlohmann::ordered_json::array();
   for (const auto& row : table.rows) {
     nlohmann::ordered_json object = nlohmann::ordered_json::object();
@@ -179,7 +195,9 @@ std::string with_thousands(std::int64_t value) {
   std::string out;
   const std::size_t first = digits.size() % 3 == 0 ? 3 : digits.size() % 3;
   out += digits.substr(0, first);
-  for (std::size_t i = first; i < digits.size(); i += 3) out += "," + digits.substr(i, 3);
+  for (std::size_t i = first; i < digits.size(); i += 3) {
+    out += "," + digits.substr(i, 3);
+  }
   return negative ? "-" + out : out;
 }
 
@@ -238,7 +256,9 @@ Table build_report_table(const Report& report) {
         const auto it = std::find_if(summaries.begin(), summaries.end(),
                                      [&](const ScenarioSummary& s) { return s.key == key; });
         if (it == summaries.end()) {
-          for (int i = 0; i < 3; ++i) row.push_back(Cell::of_text(""));
+          for (int i = 0; i < 3; ++i) {
+            row.push_back(Cell::of_text(""));
+          }
           continue;
         }
         const ScenarioSummary& s = *it;
@@ -251,20 +271,24 @@ Table build_report_table(const Report& report) {
         } else {
           const std::uint64_t peak = s.median_peak_rss_bytes;
           row.push_back(Cell::of_number(format_kb(peak), std::to_string((peak + 512) / 1024)));
-          row.push_back(Cell::of_number(format_mib(peak), fmt::format("{:.1f}", peak / 1048576.0)));
+          row.push_back(Cell::of_number(
+              format_mib(peak), fmt::format("{:.1f}", static_cast<double>(peak) / 1048576.0)));
           row.push_back(
               Cell::of_number((multiple.from_base ? "" : "≤ ") + format_multiple(multiple.value),
                               fmt::format("{:.2f}", multiple.value)));
         }
-        if (s.failed > 0)
+        if (s.failed > 0) {
           notes.push_back(fmt::format("{}: {} of {} runs failed", phase, s.failed, s.runs));
+        }
         if (s.warm_downloaded) {
           notes.push_back(fmt::format("{}: downloaded the wheel (cache not used)", phase));
           any_downloaded = true;
         }
       }
       std::string joined;
-      for (const std::string& note : notes) joined += (joined.empty() ? "" : "; ") + note;
+      for (const std::string& note : notes) {
+        joined += (joined.empty() ? "" : "; ") + note;
+      }
       row.push_back(Cell::of_text(joined));
       table.rows.push_back(std::move(row));
     }
