@@ -69,6 +69,36 @@ std::vector<std::string> ordered_phases(const std::vector<ScenarioSummary>& summ
   return phases;
 }
 
+// One line saying what was measured where: label, commit, host and allocator.
+std::string describe_run(const ReportMeta& meta) {
+  std::vector<std::string> parts;
+  if (!meta.label.empty()) {
+    parts.push_back(meta.label);
+  }
+  if (!meta.git_commit.empty()) {
+    parts.push_back(fmt::format("commit {}{}{}", meta.git_commit.substr(0, 7),
+                                meta.git_dirty ? "+dirty" : "",
+                                meta.git_branch.empty() ? "" : " on " + meta.git_branch));
+  }
+  if (!meta.host.cpu_model.empty()) {
+    parts.push_back(fmt::format("{}, {} cores", meta.host.cpu_model, meta.host.cores));
+  }
+  if (!meta.host.kernel.empty()) {
+    parts.push_back(meta.host.kernel);
+  }
+  if (!meta.allocator.empty()) {
+    parts.push_back("allocator " + meta.allocator);
+  }
+  if (!meta.merged_shards.empty()) {
+    parts.push_back(fmt::format("{} shards merged", meta.merged_shards.size()));
+  }
+  std::string line;
+  for (const std::string& part : parts) {
+    line += (line.empty() ? "" : "; ") + part;
+  }
+  return line.empty() ? "Report: (no meta)." : "Report: " + line + ".";
+}
+
 }  // namespace
 
 Cell Cell::of_text(std::string text) {
@@ -294,6 +324,7 @@ Table build_report_table(const Report& report) {
     }
   }
 
+  table.notes.push_back(describe_run(report.meta));
   table.notes.push_back(
       "Peak RSS: median over the successful runs of the kernel high-water mark of the largest "
       "process (kernel-hwm). KB = 1024 bytes, as /usr/bin/time reports. ×B = (peak - base) / body "
