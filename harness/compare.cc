@@ -1,8 +1,8 @@
 #include "harness/compare.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 namespace peakbench {
 namespace {
@@ -17,7 +17,9 @@ bool succeeded(const ScenarioSummary& s) { return s.failed < s.runs; }
 
 std::string key_list(const std::vector<ScenarioKey>& keys) {
   std::string out;
-  for (const ScenarioKey& key : keys) out += (out.empty() ? "" : ", ") + key.to_string();
+  for (const ScenarioKey& key : keys) {
+    out += (out.empty() ? "" : ", ") + key.to_string();
+  }
   return out;
 }
 
@@ -27,9 +29,13 @@ std::string describe_source(const ReportMeta& meta) {
   std::string where;
   if (!meta.git_commit.empty()) {
     where = "commit " + meta.git_commit.substr(0, 7) + (meta.git_dirty ? "+dirty" : "");
-    if (!meta.git_branch.empty()) where += " on " + meta.git_branch;
+    if (!meta.git_branch.empty()) {
+      where += " on " + meta.git_branch;
+    }
   }
-  if (meta.label.empty()) return where.empty() ? "unlabelled report" : where;
+  if (meta.label.empty()) {
+    return where.empty() ? "unlabelled report" : where;
+  }
   return where.empty() ? meta.label : meta.label + ", " + where;
 }
 
@@ -63,51 +69,63 @@ Comparison compare_reports(const Report& before, const Report& after) {
     comparison.rows.push_back(std::move(delta));
   }
   for (const ScenarioSummary& then : old_summaries) {
-    if (find(new_summaries, then.key) == nullptr) comparison.only_before.push_back(then.key);
+    if (find(new_summaries, then.key) == nullptr) {
+      comparison.only_before.push_back(then.key);
+    }
   }
   return comparison;
 }
 
 Table build_comparison_table(const Comparison& comparison) {
   Table table;
-  table.columns = {{"scenario", Align::left},     {"before KB", Align::right},
-                   {"after KB", Align::right},    {"delta KB", Align::right},
-                   {"change", Align::right},      {"ratio", Align::right},
+  table.columns = {{"scenario", Align::left},  {"before KB", Align::right},
+                   {"after KB", Align::right}, {"delta KB", Align::right},
+                   {"change", Align::right},   {"ratio", Align::right},
                    {"verdict", Align::left}};
   for (const ScenarioDelta& d : comparison.rows) {
     std::vector<Cell> row{Cell::of_text(d.key.to_string())};
     auto peak_cell = [](const ScenarioSummary& s) {
-      if (s.failed == s.runs) return Cell::of_text("failed");
+      if (s.failed == s.runs) {
+        return Cell::of_text("failed");
+      }
       return Cell::of_number(format_kb(s.median_peak_rss_bytes),
                              std::to_string((s.median_peak_rss_bytes + 512) / 1024));
     };
     row.push_back(peak_cell(d.before));
     row.push_back(peak_cell(d.after));
     if (d.failed) {
-      for (int i = 0; i < 3; ++i) row.push_back(Cell::of_text(""));
+      for (int i = 0; i < 3; ++i) {
+        row.push_back(Cell::of_text(""));
+      }
       row.push_back(Cell::of_text("failed"));
       table.rows.push_back(std::move(row));
       continue;
     }
     // KB rounded from the byte delta, so before + delta = after in the same unit as the columns.
-    const std::int64_t delta_kb = static_cast<std::int64_t>((d.after.median_peak_rss_bytes + 512) / 1024) -
-                                  static_cast<std::int64_t>((d.before.median_peak_rss_bytes + 512) / 1024);
+    const std::int64_t delta_kb =
+        static_cast<std::int64_t>((d.after.median_peak_rss_bytes + 512) / 1024) -
+        static_cast<std::int64_t>((d.before.median_peak_rss_bytes + 512) / 1024);
     row.push_back(Cell::of_number((delta_kb > 0 ? "+" : "") + with_thousands(delta_kb),
                                   std::to_string(delta_kb)));
     if (d.ratio > 0) {
       const double change = (d.ratio - 1) * 100;
-      row.push_back(Cell::of_number(fmt::format("{:+.1f}%", change), fmt::format("{:.2f}", change)));
-      row.push_back(Cell::of_number(fmt::format("{:.2f}×", d.ratio), fmt::format("{:.4f}", d.ratio)));
+      row.push_back(
+          Cell::of_number(fmt::format("{:+.1f}%", change), fmt::format("{:.2f}", change)));
+      row.push_back(
+          Cell::of_number(fmt::format("{:.2f}×", d.ratio), fmt::format("{:.4f}", d.ratio)));
     } else {
       row.push_back(Cell::of_text(""));
       row.push_back(Cell::of_text(""));
     }
     std::string verdict = d.delta_bytes < 0 ? "lower" : d.delta_bytes > 0 ? "higher" : "same";
-    if (d.within_noise && d.delta_bytes != 0) verdict = "within noise";
+    if (d.within_noise && d.delta_bytes != 0) {
+      verdict = "within noise";
+    }
     row.push_back(Cell::of_text(verdict));
     table.rows.push_back(std::move(row));
   }
-  table.notes.push_back("BEFORE: " + comparison.before_source + ". AFTER: " + comparison.after_source + ".");
+  table.notes.push_back("BEFORE: " + comparison.before_source +
+                        ". AFTER: " + comparison.after_source + ".");
   table.notes.push_back(
       "Median peak RSS (kernel-hwm) of the successful runs; within noise: the min-max ranges of "
       "the repetitions overlap.");

@@ -25,10 +25,10 @@ struct ScenarioDelta {
 };
 
 struct Comparison {
-  std::vector<ScenarioDelta> rows;        ///< in the after report's scenario order
-  std::vector<ScenarioKey> only_before;   ///< scenarios the after report lacks
-  std::vector<ScenarioKey> only_after;    ///< scenarios new in the after report
-  std::string before_source;  ///< "label (commit abc1234 on branch)", for the notes
+  std::vector<ScenarioDelta> rows;       ///< in the after report's scenario order
+  std::vector<ScenarioKey> only_before;  ///< scenarios the after report lacks
+  std::vector<ScenarioKey> only_after;   ///< scenarios new in the after report
+  std::string before_source;             ///< "label (commit abc1234 on branch)", for the notes
   std::string after_source;
 };
 

@@ -45,8 +45,10 @@ TEST(Compare, GivesDeltaRatioAndNoiseFromMedians) {
 }
 
 TEST(Compare, OverlappingRangesAreWithinNoise) {
-  const Report before = of({run("s", "warm", 0, 100), run("s", "warm", 1, 110), run("s", "warm", 2, 120)});
-  const Report after = of({run("s", "warm", 0, 118), run("s", "warm", 1, 125), run("s", "warm", 2, 130)});
+  const Report before =
+      of({run("s", "warm", 0, 100), run("s", "warm", 1, 110), run("s", "warm", 2, 120)});
+  const Report after =
+      of({run("s", "warm", 0, 118), run("s", "warm", 1, 125), run("s", "warm", 2, 130)});
   const Comparison c = compare_reports(before, after);
   ASSERT_EQ(c.rows.size(), 1u);
   EXPECT_TRUE(c.rows[0].within_noise);
@@ -54,8 +56,10 @@ TEST(Compare, OverlappingRangesAreWithinNoise) {
 }
 
 TEST(Compare, ScenariosInOneReportOnlyAreNotedAndFailuresShown) {
-  const Report before = of({run("s", "cold", 0, 100), run("gone", "cold", 0, 100), run("f", "cold", 0, 5, false)});
-  const Report after = of({run("s", "cold", 0, 100), run("new", "warm", 0, 100), run("f", "cold", 0, 7)});
+  const Report before =
+      of({run("s", "cold", 0, 100), run("gone", "cold", 0, 100), run("f", "cold", 0, 5, false)});
+  const Report after =
+      of({run("s", "cold", 0, 100), run("new", "warm", 0, 100), run("f", "cold", 0, 7)});
   const Comparison c = compare_reports(before, after);
   ASSERT_EQ(c.rows.size(), 2u);
   EXPECT_EQ(c.only_before.size(), 1u);

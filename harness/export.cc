@@ -1,12 +1,11 @@
 #include "harness/export.h"
 
-#include <algorithm>
-#include <cmath>
-#include <vector>
-
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cmath>
 #include <nlohmann/json.hpp>
+#include <vector>
 
 #include "harness/table.h"
 
@@ -23,7 +22,9 @@ double ms(double seconds) {
 }
 
 double median(std::vector<double> values) {
-  if (values.empty()) return 0;
+  if (values.empty()) {
+    return 0;
+  }
   std::sort(values.begin(), values.end());
   const std::size_t mid = values.size() / 2;
   return values.size() % 2 == 1 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
@@ -32,9 +33,15 @@ double median(std::vector<double> values) {
 }  // namespace
 
 std::optional<ExportFormat> parse_export_format(std::string_view name) {
-  if (name == "gbench") return ExportFormat::gbench;
-  if (name == "custom-smaller") return ExportFormat::custom_smaller;
-  if (name == "bmf") return ExportFormat::bmf;
+  if (name == "gbench") {
+    return ExportFormat::gbench;
+  }
+  if (name == "custom-smaller") {
+    return ExportFormat::custom_smaller;
+  }
+  if (name == "bmf") {
+    return ExportFormat::bmf;
+  }
   return std::nullopt;
 }
 
@@ -61,7 +68,9 @@ std::string render_gbench_json(const Report& report) {
   Json benchmarks = Json::array();
   int family = 0;
   for (const ScenarioSummary& s : summaries) {
-    if (!succeeded(s)) continue;
+    if (!succeeded(s)) {
+      continue;
+    }
     const std::string name = s.key.to_string();
     const int successful = s.runs - s.failed;
     int index = 0;
@@ -115,15 +124,18 @@ std::string render_gbench_json(const Report& report) {
 std::string render_custom_smaller(const Report& report) {
   Json entries = Json::array();
   for (const ScenarioSummary& s : report.summarize()) {
-    if (!succeeded(s)) continue;
+    if (!succeeded(s)) {
+      continue;
+    }
     entries.push_back(Json{
         {"name", s.key.to_string() + " peak RSS"},
         {"unit", "bytes"},
         {"value", s.median_peak_rss_bytes},
         {"range", fmt::format("{} - {}", s.min_peak_rss_bytes, s.max_peak_rss_bytes)},
-        {"extra", fmt::format("median of {} runs ({} failed), kernel-hwm; {} MiB; peak / body {:.2f}",
-                              s.runs - s.failed, s.failed, format_mib(s.median_peak_rss_bytes),
-                              s.peak_per_body_byte)},
+        {"extra",
+         fmt::format("median of {} runs ({} failed), kernel-hwm; {} MiB; peak / body {:.2f}",
+                     s.runs - s.failed, s.failed, format_mib(s.median_peak_rss_bytes),
+                     s.peak_per_body_byte)},
     });
   }
   return entries.dump(2) + "\n";
@@ -132,7 +144,9 @@ std::string render_custom_smaller(const Report& report) {
 std::string render_bmf(const Report& report) {
   Json doc = Json::object();
   for (const ScenarioSummary& s : report.summarize()) {
-    if (!succeeded(s)) continue;
+    if (!succeeded(s)) {
+      continue;
+    }
     doc[s.key.to_string()] = Json{{"peak-rss",
                                    {{"value", s.median_peak_rss_bytes},
                                     {"lower_value", s.min_peak_rss_bytes},

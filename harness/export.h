@@ -1,8 +1,8 @@
 #pragma once
 // Exports other tools read (`peakbench table --format gbench|custom-smaller|bmf`):
 //  - gbench: Google Benchmark's JSON (context + benchmarks), read by its tools/compare.py and by
-//    github-action-benchmark's `googlecpp` tool. Those compare real_time/cpu_time (here the wall and
-//    CPU time of a run, in ms); the peak RSS rides along as the counter `peak_rss_bytes`.
+//    github-action-benchmark's `googlecpp` tool. Those compare real_time/cpu_time (here the wall
+//    and CPU time of a run, in ms); the peak RSS rides along as the counter `peak_rss_bytes`.
 //  - custom-smaller: github-action-benchmark's `customSmallerIsBetter`: [{name, unit, value, range,
 //    extra}], one entry per scenario, value = median peak RSS in bytes. Use this one to chart and
 //    alert on memory with that action.

@@ -5,7 +5,9 @@
 namespace peakbench {
 
 std::optional<PeakFit> fit_peak_vs_body(std::span<const PeakPoint> points) {
-  if (points.size() < 2) return std::nullopt;
+  if (points.size() < 2) {
+    return std::nullopt;
+  }
   // Centred sums: body sizes of GiB squared would lose precision uncentred.
   double mean_x = 0, mean_y = 0;
   for (const PeakPoint& p : points) {
@@ -20,7 +22,9 @@ std::optional<PeakFit> fit_peak_vs_body(std::span<const PeakPoint> points) {
     sxx += dx * dx;
     sxy += dx * (static_cast<double>(p.peak_bytes) - mean_y);
   }
-  if (sxx <= 0) return std::nullopt;  // one distinct size only
+  if (sxx <= 0) {
+    return std::nullopt;  // one distinct size only
+  }
   const double slope = sxy / sxx;
   return PeakFit{mean_y - slope * mean_x, slope};
 }
@@ -30,7 +34,9 @@ std::vector<BodyMultiple> multiples_of_body(const std::vector<ScenarioSummary>& 
   std::vector<BodyMultiple> multiples(summaries.size());
   for (std::size_t i = 0; i < summaries.size(); ++i) {
     const ScenarioSummary& s = summaries[i];
-    if (!succeeded(s) || s.key.body_bytes == 0) continue;
+    if (!succeeded(s) || s.key.body_bytes == 0) {
+      continue;
+    }
     double base = 0;
     bool from_base = false;
     if (s.median_start_rss_bytes) {
@@ -40,8 +46,12 @@ std::vector<BodyMultiple> multiples_of_body(const std::vector<ScenarioSummary>& 
       std::vector<PeakPoint> points;
       std::uint64_t smallest = s.median_peak_rss_bytes;
       for (const ScenarioSummary& other : summaries) {
-        if (other.key.subject != s.key.subject || other.key.phase != s.key.phase) continue;
-        if (!succeeded(other)) continue;
+        if (other.key.subject != s.key.subject || other.key.phase != s.key.phase) {
+          continue;
+        }
+        if (!succeeded(other)) {
+          continue;
+        }
         points.push_back({other.key.body_bytes, other.median_peak_rss_bytes});
         smallest = std::min(smallest, other.median_peak_rss_bytes);
       }

@@ -34,9 +34,9 @@ struct BodyMultiple {
 };
 
 /// The peak of each summary in multiples of its body size, counted from a base: the subject's own
-/// start RSS when the summary has it, else the intercept of a fit over the sizes of the same subject
-/// and phase (clamped to [0, smallest peak]), else 0. Zero for a summary with no successful run or
-/// an empty body. Indexed like `summaries`.
+/// start RSS when the summary has it, else the intercept of a fit over the sizes of the same
+/// subject and phase (clamped to [0, smallest peak]), else 0. Zero for a summary with no successful
+/// run or an empty body. Indexed like `summaries`.
 std::vector<BodyMultiple> multiples_of_body(const std::vector<ScenarioSummary>& summaries);
 
 }  // namespace peakbench

@@ -1,11 +1,10 @@
 #include "harness/gate.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-
-#include <fmt/format.h>
-
 #include <nlohmann/json.hpp>
 
 #include "harness/fit.h"
@@ -21,7 +20,9 @@ std::string mib(double bytes) { return fmt::format("{:.1f} MiB", bytes / (1024.0
 std::string percent(double fraction) { return fmt::format("{:+.1f}%", fraction * 100); }
 
 bool size_matches(const std::string& pattern, std::uint64_t body_bytes) {
-  if (auto exact = parse_size(pattern)) return *exact == body_bytes;
+  if (auto exact = parse_size(pattern)) {
+    return *exact == body_bytes;
+  }
   return glob_match(pattern, format_size(body_bytes));
 }
 
@@ -34,12 +35,23 @@ std::string xml_escape(std::string_view text) {
   std::string out;
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -54,41 +66,57 @@ struct BadRule {
 GateRule read_rule(const nlohmann::json& j, std::size_t index) {
   GateRule rule;
   rule.name = fmt::format("#{}", index + 1);
-  if (!j.is_object()) throw BadRule{fmt::format("{}: expected an object", rule.name)};
+  if (!j.is_object()) {
+    throw BadRule{fmt::format("{}: expected an object", rule.name)};
+  }
   if (j.contains("name")) {
-    if (!j["name"].is_string()) throw BadRule{fmt::format("{}: name: expected a string", rule.name)};
+    if (!j["name"].is_string()) {
+      throw BadRule{fmt::format("{}: name: expected a string", rule.name)};
+    }
     rule.name = j["name"].get<std::string>();
   }
-  static const std::vector<std::string> kKeys{"name",           "subject",           "phase",
-                                              "size",           "max_peak",          "max_over_start",
-                                              "max_per_body_byte", "max_increase",   "comment"};
+  static const std::vector<std::string> kKeys{
+      "name",           "subject",           "phase",        "size",   "max_peak",
+      "max_over_start", "max_per_body_byte", "max_increase", "comment"};
   for (const auto& [key, value] : j.items()) {
     if (std::find(kKeys.begin(), kKeys.end(), key) == kKeys.end()) {
-      throw BadRule{fmt::format("rule '{}': unknown key '{}' (expected subject, phase, size, max_peak, "
-                        "max_over_start, max_per_body_byte or max_increase)",
-                        rule.name, key)};
+      throw BadRule{
+          fmt::format("rule '{}': unknown key '{}' (expected subject, phase, size, max_peak, "
+                      "max_over_start, max_per_body_byte or max_increase)",
+                      rule.name, key)};
     }
   }
   auto text = [&](const char* key, std::string& out) {
-    if (!j.contains(key)) return;
-    if (!j[key].is_string()) throw BadRule{fmt::format("rule '{}': {}: expected a string", rule.name, key)};
+    if (!j.contains(key)) {
+      return;
+    }
+    if (!j[key].is_string()) {
+      throw BadRule{fmt::format("rule '{}': {}: expected a string", rule.name, key)};
+    }
     out = j[key].get<std::string>();
-    if (out.empty()) throw BadRule{fmt::format("rule '{}': {}: empty (use \"*\" for any)", rule.name, key)};
+    if (out.empty()) {
+      throw BadRule{fmt::format("rule '{}': {}: empty (use \"*\" for any)", rule.name, key)};
+    }
   };
   text("subject", rule.subject);
   text("phase", rule.phase);
   text("size", rule.size);
   auto size_bound = [&](const char* key, std::optional<std::uint64_t>& out) {
-    if (!j.contains(key)) return;
+    if (!j.contains(key)) {
+      return;
+    }
     const nlohmann::json& v = j[key];
     if (v.is_number_unsigned()) {
       out = v.get<std::uint64_t>();
     } else if (v.is_string()) {
       auto size = parse_size(v.get<std::string>());
-      if (!size) throw BadRule{fmt::format("rule '{}': {}: {}", rule.name, key, size.message())};
+      if (!size) {
+        throw BadRule{fmt::format("rule '{}': {}: {}", rule.name, key, size.message())};
+      }
       out = *size;
     } else {
-      throw BadRule{fmt::format("rule '{}': {}: expected a size such as \"64MiB\"", rule.name, key)};
+      throw BadRule{
+          fmt::format("rule '{}': {}: expected a size such as \"64MiB\"", rule.name, key)};
     }
   };
   size_bound("max_peak", rule.max_peak_bytes);
@@ -97,24 +125,28 @@ GateRule read_rule(const nlohmann::json& j, std::size_t index) {
     const nlohmann::json& v = j["max_per_body_byte"];
     if (!v.is_number() || v.get<double>() < 0) {
       throw BadRule{fmt::format("rule '{}': max_per_body_byte: expected a number >= 0 such as 0.05",
-                        rule.name)};
+                                rule.name)};
     }
     rule.max_per_body_byte = v.get<double>();
   }
   if (j.contains("max_increase")) {
     const nlohmann::json& v = j["max_increase"];
     if (!v.is_string()) {
-      throw BadRule{fmt::format("rule '{}': max_increase: expected a string such as \"+10%\"", rule.name)};
+      throw BadRule{
+          fmt::format("rule '{}': max_increase: expected a string such as \"+10%\"", rule.name)};
     }
     auto increase = parse_increase(v.get<std::string>());
-    if (!increase) throw BadRule{fmt::format("rule '{}': max_increase: {}", rule.name, increase.message())};
+    if (!increase) {
+      throw BadRule{fmt::format("rule '{}': max_increase: {}", rule.name, increase.message())};
+    }
     rule.max_increase = *increase;
   }
   if (!rule.max_peak_bytes && !rule.max_over_start_bytes && !rule.max_per_body_byte &&
       !rule.max_increase) {
-    throw BadRule{fmt::format("rule '{}': no bound (give max_peak, max_over_start, max_per_body_byte or "
-                      "max_increase)",
-                      rule.name)};
+    throw BadRule{
+        fmt::format("rule '{}': no bound (give max_peak, max_over_start, max_per_body_byte or "
+                    "max_increase)",
+                    rule.name)};
   }
   return rule;
 }
@@ -144,18 +176,26 @@ bool glob_match(std::string_view pattern, std::string_view text) {
       return false;
     }
   }
-  while (p < pattern.size() && pattern[p] == '*') ++p;
+  while (p < pattern.size() && pattern[p] == '*') {
+    ++p;
+  }
   return p == pattern.size();
 }
 
 Result<double> parse_increase(std::string_view text) {
   const std::string_view original = text;
-  if (!text.empty() && text.back() == '%') text.remove_suffix(1);
-  if (!text.empty() && text.front() == '+') text.remove_prefix(1);
+  if (!text.empty() && text.back() == '%') {
+    text.remove_suffix(1);
+  }
+  if (!text.empty() && text.front() == '+') {
+    text.remove_prefix(1);
+  }
   double value = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || !std::isfinite(value)) {
-    return Status::Error(fmt::format("bad increase '{}': expected a percentage such as +10%", original));
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() ||
+      !std::isfinite(value)) {
+    return Status::Error(
+        fmt::format("bad increase '{}': expected a percentage such as +10%", original));
   }
   return value / 100;
 }
@@ -167,7 +207,9 @@ Result<std::vector<GateRule>> parse_gate_rules(const std::string& text, const st
       return Status::Error(fmt::format("{}: bad rules: expected {{\"rules\": [...]}}", source));
     }
     std::vector<GateRule> rules;
-    for (std::size_t i = 0; i < doc["rules"].size(); ++i) rules.push_back(read_rule(doc["rules"][i], i));
+    for (std::size_t i = 0; i < doc["rules"].size(); ++i) {
+      rules.push_back(read_rule(doc["rules"][i], i));
+    }
     return rules;
   } catch (const BadRule& e) {
     return Status::Error(fmt::format("{}: bad rule: {}", source, e.message));
@@ -206,14 +248,18 @@ Result<GateVerdict> evaluate_gate(const Report& report, const Report* baseline,
   for (const GateRule& rule : rules) {
     std::vector<const ScenarioSummary*> matched;
     for (const ScenarioSummary& s : summaries) {
-      if (matches(rule, s.key)) matched.push_back(&s);
+      if (matches(rule, s.key)) {
+        matched.push_back(&s);
+      }
     }
     if (matched.empty()) {
       verdict.notes.push_back(fmt::format("Rule '{}' matched no scenario.", rule.name));
       continue;
     }
     for (const ScenarioSummary* s : matched) {
-      if (!succeeded(*s)) continue;  // runs-ok already fails it; there is no peak to bound
+      if (!succeeded(*s)) {
+        continue;  // runs-ok already fails it; there is no peak to bound
+      }
       const auto peak = static_cast<double>(s->median_peak_rss_bytes);
       if (rule.max_peak_bytes) {
         verdict.checks.push_back({rule.name, "max_peak", s->key.to_string(),
@@ -228,7 +274,8 @@ Result<GateVerdict> evaluate_gate(const Report& report, const Report* baseline,
                                     over <= static_cast<double>(*rule.max_over_start_bytes)});
         } else {
           verdict.checks.push_back({rule.name, "max_over_start", s->key.to_string(),
-                                    format_size(*rule.max_over_start_bytes), "no start RSS", false});
+                                    format_size(*rule.max_over_start_bytes), "no start RSS",
+                                    false});
         }
       }
       if (rule.max_increase) {
@@ -239,19 +286,20 @@ Result<GateVerdict> evaluate_gate(const Report& report, const Report* baseline,
               fmt::format("Rule '{}': no baseline for {}.", rule.name, s->key.to_string()));
         } else {
           const double increase = peak / static_cast<double>(it->median_peak_rss_bytes) - 1;
-          verdict.checks.push_back({rule.name, "max_increase", s->key.to_string(),
-                                    percent(*rule.max_increase),
-                                    fmt::format("{} ({} -> {})", percent(increase),
-                                                mib(static_cast<double>(it->median_peak_rss_bytes)),
-                                                mib(peak)),
-                                    increase <= *rule.max_increase + 1e-12});
+          verdict.checks.push_back(
+              {rule.name, "max_increase", s->key.to_string(), percent(*rule.max_increase),
+               fmt::format("{} ({} -> {})", percent(increase),
+                           mib(static_cast<double>(it->median_peak_rss_bytes)), mib(peak)),
+               increase <= *rule.max_increase + 1e-12});
         }
       }
     }
     if (rule.max_per_body_byte) {
       std::vector<SlopeGroup> groups;
       for (const ScenarioSummary* s : matched) {
-        if (!succeeded(*s)) continue;
+        if (!succeeded(*s)) {
+          continue;
+        }
         auto it = std::find_if(groups.begin(), groups.end(), [&](const SlopeGroup& g) {
           return g.subject == s->key.subject && g.phase == s->key.phase;
         });
@@ -273,13 +321,14 @@ Result<GateVerdict> evaluate_gate(const Report& report, const Report* baseline,
           how = fmt::format("fit over {} sizes", points.size());
         } else {
           const ScenarioSummary& s = *g.members.front();
-          const double base = s.median_start_rss_bytes ? static_cast<double>(*s.median_start_rss_bytes) : 0;
+          const double base =
+              s.median_start_rss_bytes ? static_cast<double>(*s.median_start_rss_bytes) : 0;
           slope = (static_cast<double>(s.median_peak_rss_bytes) - base) /
                   static_cast<double>(std::max<std::uint64_t>(s.key.body_bytes, 1));
           how = s.median_start_rss_bytes ? "one size, from start" : "one size, peak/body";
         }
-        const std::string scenario =
-            g.members.size() == 1 ? g.members.front()->key.to_string() : g.subject + "/" + g.phase + "/*";
+        const std::string scenario = g.members.size() == 1 ? g.members.front()->key.to_string()
+                                                           : g.subject + "/" + g.phase + "/*";
         verdict.checks.push_back({rule.name, "max_per_body_byte", scenario,
                                   fmt::format("{:.3f} B/B", *rule.max_per_body_byte),
                                   fmt::format("{:.3f} B/B ({})", slope, how),
@@ -292,7 +341,9 @@ Result<GateVerdict> evaluate_gate(const Report& report, const Report* baseline,
     for (const ScenarioSummary& b : base_summaries) {
       const bool present = std::any_of(summaries.begin(), summaries.end(),
                                        [&](const ScenarioSummary& s) { return s.key == b.key; });
-      if (!present) verdict.notes.push_back(fmt::format("{} is in the baseline only.", b.key.to_string()));
+      if (!present) {
+        verdict.notes.push_back(fmt::format("{} is in the baseline only.", b.key.to_string()));
+      }
     }
   }
   return verdict;
@@ -300,7 +351,7 @@ Result<GateVerdict> evaluate_gate(const Report& report, const Report* baseline,
 
 Table build_gate_table(const GateVerdict& verdict) {
   Table table;
-  table.columns = {{"rule", Align::left},  {"bound", Align::left},  {"scenario", Align::left},
+  table.columns = {{"rule", Align::left},   {"bound", Align::left},   {"scenario", Align::left},
                    {"limit", Align::right}, {"actual", Align::right}, {"result", Align::left}};
   for (const GateCheck& c : verdict.checks) {
     table.rows.push_back({Cell::of_text(c.rule), Cell::of_text(c.bound), Cell::of_text(c.scenario),
@@ -320,7 +371,8 @@ std::string render_junit(const GateVerdict& verdict) {
   out += fmt::format("<testsuites name=\"peakbench gate\" tests=\"{}\" failures=\"{}\">\n",
                      verdict.checks.size(), verdict.failures());
   out += fmt::format(
-      "  <testsuite name=\"peakbench gate\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"0\">\n",
+      "  <testsuite name=\"peakbench gate\" tests=\"{}\" failures=\"{}\" errors=\"0\" "
+      "skipped=\"0\">\n",
       verdict.checks.size(), verdict.failures());
   for (const GateCheck& c : verdict.checks) {
     const std::string name = xml_escape(c.scenario + " " + c.bound);
@@ -329,8 +381,9 @@ std::string render_junit(const GateVerdict& verdict) {
       out += fmt::format("    <testcase classname=\"{}\" name=\"{}\"/>\n", classname, name);
     } else {
       out += fmt::format("    <testcase classname=\"{}\" name=\"{}\">\n", classname, name);
-      out += fmt::format("      <failure message=\"{}\" type=\"memory-budget\"/>\n",
-                         xml_escape(fmt::format("{}: {} is {}, limit {}", c.rule, c.bound, c.actual, c.limit)));
+      out += fmt::format(
+          "      <failure message=\"{}\" type=\"memory-budget\"/>\n",
+          xml_escape(fmt::format("{}: {} is {}, limit {}", c.rule, c.bound, c.actual, c.limit)));
       out += "    </testcase>\n";
     }
   }

@@ -47,8 +47,9 @@ bool glob_match(std::string_view pattern, std::string_view text);
 
 /// One bound of one rule applied to one scenario (or, for slopes, to one subject and phase).
 struct GateCheck {
-  std::string rule;      ///< the rule's name
-  std::string bound;     ///< "max_peak" | "max_over_start" | "max_per_body_byte" | "max_increase" | "runs_ok"
+  std::string rule;  ///< the rule's name
+  std::string
+      bound;  ///< "max_peak" | "max_over_start" | "max_per_body_byte" | "max_increase" | "runs_ok"
   std::string scenario;  ///< "streaming/warm/32MiB", or "streaming/warm/*" for a slope
   std::string limit;     ///< as shown: "64MiB", "0.05 B/B", "+10%"
   std::string actual;    ///< as shown: "12.1 MiB", "0.011 B/B", "+2.3%"

@@ -7,8 +7,8 @@ namespace {
 
 constexpr std::uint64_t kMiB = 1 << 20;
 
-RunRecord run(std::string subject, std::string phase, std::uint64_t body, int rep, std::uint64_t peak,
-              std::optional<std::uint64_t> start = std::nullopt) {
+RunRecord run(std::string subject, std::string phase, std::uint64_t body, int rep,
+              std::uint64_t peak, std::optional<std::uint64_t> start = std::nullopt) {
   RunRecord r;
   r.subject = std::move(subject);
   r.phase = std::move(phase);
@@ -27,10 +27,12 @@ Report designs(double streaming_warm_factor = 1.0) {
     for (const char* phase : {"cold", "warm"}) {
       for (int rep = 0; rep < 3; ++rep) {
         const std::uint64_t start = 10 * kMiB;
-        report.runs.push_back(run("whole-body", phase, body, rep, start + 2 * body + rep * 4096, start));
+        report.runs.push_back(
+            run("whole-body", phase, body, rep, start + 2 * body + rep * 4096, start));
         const double factor = std::string(phase) == "warm" ? streaming_warm_factor : 1.0;
         report.runs.push_back(run("streaming", phase, body, rep,
-                                  static_cast<std::uint64_t>(factor * (start + 1.5 * kMiB)), start));
+                                  static_cast<std::uint64_t>(factor * (start + 1.5 * kMiB)),
+                                  start));
       }
     }
   }
@@ -73,17 +75,23 @@ TEST(ParseIncrease, AcceptsPercentSpellings) {
   EXPECT_DOUBLE_EQ(*parse_increase("10%"), 0.10);
   EXPECT_DOUBLE_EQ(*parse_increase("2.5"), 0.025);
   EXPECT_DOUBLE_EQ(*parse_increase("-5%"), -0.05);
-  for (const char* bad : {"", "%", "ten", "10%%", "+"}) EXPECT_FALSE(parse_increase(bad).ok()) << bad;
+  for (const char* bad : {"", "%", "ten", "10%%", "+"})
+    EXPECT_FALSE(parse_increase(bad).ok()) << bad;
 }
 
 TEST(GateRules, BadRulesAreOneLineNamingFileAndRule) {
   const std::vector<std::pair<std::string, std::string>> cases{
       {R"({"rules": [{"subject": "x"}]})", "rules.json: bad rule: rule '#1': no bound"},
-      {R"({"rules": [{"name": "r", "max_peak": "64XB"}]})", "rules.json: bad rule: rule 'r': max_peak: bad size '64XB'"},
-      {R"({"rules": [{"name": "r", "max_peek": "64MiB"}]})", "rules.json: bad rule: rule 'r': unknown key 'max_peek'"},
-      {R"({"rules": [{"name": "r", "max_increase": "lots"}]})", "rules.json: bad rule: rule 'r': max_increase: bad increase 'lots'"},
-      {R"({"rules": [{"name": "r", "max_per_body_byte": "0.1"}]})", "rules.json: bad rule: rule 'r': max_per_body_byte: expected a number"},
-      {R"({"rules": [{"name": "r", "subject": "", "max_peak": 1}]})", "rules.json: bad rule: rule 'r': subject: empty"},
+      {R"({"rules": [{"name": "r", "max_peak": "64XB"}]})",
+       "rules.json: bad rule: rule 'r': max_peak: bad size '64XB'"},
+      {R"({"rules": [{"name": "r", "max_peek": "64MiB"}]})",
+       "rules.json: bad rule: rule 'r': unknown key 'max_peek'"},
+      {R"({"rules": [{"name": "r", "max_increase": "lots"}]})",
+       "rules.json: bad rule: rule 'r': max_increase: bad increase 'lots'"},
+      {R"({"rules": [{"name": "r", "max_per_body_byte": "0.1"}]})",
+       "rules.json: bad rule: rule 'r': max_per_body_byte: expected a number"},
+      {R"({"rules": [{"name": "r", "subject": "", "max_peak": 1}]})",
+       "rules.json: bad rule: rule 'r': subject: empty"},
       {R"({"rule": []})", "rules.json: bad rules: expected {\"rules\": [...]}"},
       {R"({"rules": [)", "rules.json: malformed JSON: "},
   };
@@ -107,14 +115,16 @@ TEST(Gate, FailsWhenWarmPeakExceedsBudget) {
   auto verdict = evaluate_gate(designs(/*streaming_warm_factor=*/2.0), nullptr, example_rules());
   ASSERT_TRUE(verdict.ok());
   EXPECT_FALSE(verdict->passed());
-  EXPECT_EQ(failed_rules(*verdict), (std::vector<std::string>{"streaming-small streaming/warm/32MiB",
-                                                              "streaming-small streaming/warm/128MiB"}));
+  EXPECT_EQ(failed_rules(*verdict),
+            (std::vector<std::string>{"streaming-small streaming/warm/32MiB",
+                                      "streaming-small streaming/warm/128MiB"}));
 }
 
 TEST(Gate, ASlopeInTheStreamingDesignFailsItsPerBodyByteRule) {
   Report report = designs();
   for (RunRecord& r : report.runs) {
-    if (r.subject == "streaming" && r.phase == "cold") r.peak_rss.bytes += r.body_bytes / 4;  // 0.25 B/B
+    if (r.subject == "streaming" && r.phase == "cold")
+      r.peak_rss.bytes += r.body_bytes / 4;  // 0.25 B/B
   }
   auto verdict = evaluate_gate(report, nullptr, example_rules());
   ASSERT_TRUE(verdict.ok());
@@ -124,7 +134,8 @@ TEST(Gate, ASlopeInTheStreamingDesignFailsItsPerBodyByteRule) {
 }
 
 TEST(Gate, RelativeRulesNeedABaselineAndCompareMedians) {
-  auto rules = parse_gate_rules(R"({"rules": [{"name": "no-growth", "max_increase": "+10%"}]})", "r");
+  auto rules =
+      parse_gate_rules(R"({"rules": [{"name": "no-growth", "max_increase": "+10%"}]})", "r");
   ASSERT_TRUE(rules.ok());
   auto without = evaluate_gate(designs(), nullptr, *rules);
   ASSERT_FALSE(without.ok());
@@ -142,7 +153,8 @@ TEST(Gate, RelativeRulesNeedABaselineAndCompareMedians) {
 TEST(Gate, AFailedRunFailsTheGateAndRulesMatchingNothingAreNoted) {
   Report report = designs();
   report.runs[0].ok = false;
-  auto rules = parse_gate_rules(R"({"rules": [{"name": "typo", "subject": "straeming", "max_peak": "1GiB"}]})", "r");
+  auto rules = parse_gate_rules(
+      R"({"rules": [{"name": "typo", "subject": "straeming", "max_peak": "1GiB"}]})", "r");
   ASSERT_TRUE(rules.ok());
   auto verdict = evaluate_gate(report, nullptr, *rules);
   ASSERT_TRUE(verdict.ok());
@@ -174,10 +186,12 @@ TEST(Gate, JUnitHasOneTestcasePerCheckAndEscapes) {
   const std::string xml = render_junit(verdict);
   EXPECT_NE(xml.find("tests=\"2\" failures=\"1\""), std::string::npos);
   EXPECT_NE(xml.find("classname=\"peakbench.gate.a&lt;b\""), std::string::npos);
-  EXPECT_NE(xml.find("<failure message=\"a&lt;b: max_peak is 2.0 MiB, limit 1MiB\""), std::string::npos);
+  EXPECT_NE(xml.find("<failure message=\"a&lt;b: max_peak is 2.0 MiB, limit 1MiB\""),
+            std::string::npos);
   EXPECT_NE(xml.find("<testcase classname=\"peakbench.gate.ok\" name=\"s/warm/1MiB max_peak\"/>"),
             std::string::npos);
-  EXPECT_EQ(render_step_summary(verdict).rfind("### peakbench gate: FAILED (1 of 2 checks)", 0), 0u);
+  EXPECT_EQ(render_step_summary(verdict).rfind("### peakbench gate: FAILED (1 of 2 checks)", 0),
+            0u);
 }
 
 }  // namespace

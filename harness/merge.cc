@@ -7,7 +7,9 @@ namespace peakbench {
 
 Report merge_reports(const std::vector<NamedReport>& inputs) {
   Report merged;
-  if (inputs.empty()) return merged;
+  if (inputs.empty()) {
+    return merged;
+  }
   merged.meta = inputs.front().report.meta;
   merged.meta.shard.clear();
   merged.meta.merged_shards.clear();
@@ -23,7 +25,9 @@ Report merge_reports(const std::vector<NamedReport>& inputs) {
     }
     for (const RunRecord& run : input.report.runs) {
       const ScenarioKey key{run.subject, run.phase, run.body_bytes};
-      if (seen.emplace(key, run.repetition).second) merged.runs.push_back(run);
+      if (seen.emplace(key, run.repetition).second) {
+        merged.runs.push_back(run);
+      }
     }
   }
   return merged;

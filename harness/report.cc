@@ -22,20 +22,26 @@ constexpr std::array<std::pair<Method, std::string_view>, 5> kMethodNames{{
 std::uint64_t median_of(std::vector<std::uint64_t> values) {
   std::sort(values.begin(), values.end());
   const std::size_t mid = values.size() / 2;
-  if (values.size() % 2 == 1) return values[mid];
+  if (values.size() % 2 == 1) {
+    return values[mid];
+  }
   return values[mid - 1] + (values[mid] - values[mid - 1]) / 2;
 }
 
 double median_of(std::vector<double> values) {
   std::sort(values.begin(), values.end());
   const std::size_t mid = values.size() / 2;
-  if (values.size() % 2 == 1) return values[mid];
+  if (values.size() % 2 == 1) {
+    return values[mid];
+  }
   return (values[mid - 1] + values[mid]) / 2;
 }
 
 bool downloaded_a_file(const RunRecord& run) {
   for (const auto& [status, count] : run.file_requests) {
-    if ((status == 200 || status == 206) && count > 0) return true;
+    if ((status == 200 || status == 206) && count > 0) {
+      return true;
+    }
   }
   return false;
 }
@@ -48,14 +54,18 @@ std::string ScenarioKey::to_string() const {
 
 std::string to_string(Method method) {
   for (const auto& [m, name] : kMethodNames) {
-    if (m == method) return std::string(name);
+    if (m == method) {
+      return std::string(name);
+    }
   }
   return "unknown";
 }
 
 std::optional<Method> parse_method(std::string_view name) {
   for (const auto& [m, spelled] : kMethodNames) {
-    if (spelled == name) return m;
+    if (spelled == name) {
+      return m;
+    }
   }
   return std::nullopt;
 }
@@ -87,17 +97,25 @@ std::vector<ScenarioSummary> Report::summarize() const {
     std::vector<double> walls;
     for (const RunRecord* run : members[i]) {
       ++summary.runs;
-      if (summary.key.phase == "warm" && downloaded_a_file(*run)) summary.warm_downloaded = true;
+      if (summary.key.phase == "warm" && downloaded_a_file(*run)) {
+        summary.warm_downloaded = true;
+      }
       if (!run->ok) {
         ++summary.failed;
         continue;
       }
       peaks.push_back(run->peak_rss.bytes);
       walls.push_back(run->wall_s);
-      if (run->charged_peak) charged.push_back(run->charged_peak->bytes);
-      if (run->subject_start_rss) starts.push_back(run->subject_start_rss->bytes);
+      if (run->charged_peak) {
+        charged.push_back(run->charged_peak->bytes);
+      }
+      if (run->subject_start_rss) {
+        starts.push_back(run->subject_start_rss->bytes);
+      }
     }
-    if (peaks.empty()) continue;
+    if (peaks.empty()) {
+      continue;
+    }
     summary.median_peak_rss_bytes = median_of(peaks);
     summary.min_peak_rss_bytes = *std::min_element(peaks.begin(), peaks.end());
     summary.max_peak_rss_bytes = *std::max_element(peaks.begin(), peaks.end());
@@ -107,8 +125,12 @@ std::vector<ScenarioSummary> Report::summarize() const {
                                    static_cast<double>(summary.key.body_bytes);
     }
     // Only when every successful run had a cgroup: a median over some of them would mislead.
-    if (charged.size() == peaks.size()) summary.median_charged_bytes = median_of(charged);
-    if (starts.size() == peaks.size()) summary.median_start_rss_bytes = median_of(starts);
+    if (charged.size() == peaks.size()) {
+      summary.median_charged_bytes = median_of(charged);
+    }
+    if (starts.size() == peaks.size()) {
+      summary.median_start_rss_bytes = median_of(starts);
+    }
   }
   return summaries;
 }

@@ -3,12 +3,12 @@
 // renderer. Only `gate` turns a verdict into a failing exit status; the environment
 // (GITHUB_STEP_SUMMARY) is read here and nowhere below.
 
+#include <fmt/format.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <memory>
-
-#include <fmt/format.h>
 
 #include "harness/atomic_file.h"
 #include "harness/cli.h"
@@ -63,7 +63,9 @@ ExitCode run_table(const TableOptions& options) {
                                              options.format));
   }
   auto report = read_report(options.report);
-  if (!report) return fail(ExitCode::usage, report.message());
+  if (!report) {
+    return fail(ExitCode::usage, report.message());
+  }
   if (export_format) {
     std::cout << render_export(*report, *export_format);
   } else {
@@ -74,11 +76,17 @@ ExitCode run_table(const TableOptions& options) {
 
 ExitCode run_compare(const CompareOptions& options) {
   auto format = parse_table_format(options.format);
-  if (!format) return fail(ExitCode::usage, format.message());
+  if (!format) {
+    return fail(ExitCode::usage, format.message());
+  }
   auto before = read_report(options.before);
-  if (!before) return fail(ExitCode::usage, before.message());
+  if (!before) {
+    return fail(ExitCode::usage, before.message());
+  }
   auto after = read_report(options.after);
-  if (!after) return fail(ExitCode::usage, after.message());
+  if (!after) {
+    return fail(ExitCode::usage, after.message());
+  }
   // Compare only reports: a regression is the gate's business, never a failing status here.
   std::cout << render(build_comparison_table(compare_reports(*before, *after)), *format);
   return ExitCode::ok;
@@ -92,24 +100,35 @@ ExitCode run_gate(const GateOptions& options) {
     return fail(ExitCode::usage, "--max-increase needs --baseline FILE");
   }
   auto report = read_report(options.report);
-  if (!report) return fail(ExitCode::usage, report.message());
+  if (!report) {
+    return fail(ExitCode::usage, report.message());
+  }
 
   std::vector<GateRule> rules;
   if (!options.rules.empty()) {
     auto text = read_file(options.rules);
-    if (!text) return fail(ExitCode::usage, text.message());
+    if (!text) {
+      return fail(ExitCode::usage, text.message());
+    }
     auto parsed = parse_gate_rules(*text, options.rules);
-    if (!parsed) return fail(ExitCode::usage, parsed.message());
+    if (!parsed) {
+      return fail(ExitCode::usage, parsed.message());
+    }
     rules = std::move(*parsed);
   }
   std::optional<Report> baseline;
   if (!options.baseline.empty()) {
     auto read = read_report(options.baseline);
-    if (!read) return fail(ExitCode::usage, read.message());
+    if (!read) {
+      return fail(ExitCode::usage, read.message());
+    }
     baseline = std::move(*read);
-    const std::string spelled = options.max_increase.empty() ? kDefaultMaxIncrease : options.max_increase;
+    const std::string spelled =
+        options.max_increase.empty() ? kDefaultMaxIncrease : options.max_increase;
     auto increase = parse_increase(spelled);
-    if (!increase) return fail(ExitCode::usage, "--max-increase: " + increase.message());
+    if (!increase) {
+      return fail(ExitCode::usage, "--max-increase: " + increase.message());
+    }
     GateRule rule;
     rule.name = "--max-increase";
     rule.max_increase = *increase;
@@ -117,7 +136,9 @@ ExitCode run_gate(const GateOptions& options) {
   }
 
   auto verdict = evaluate_gate(*report, baseline ? &*baseline : nullptr, rules);
-  if (!verdict) return fail(ExitCode::usage, verdict.message());
+  if (!verdict) {
+    return fail(ExitCode::usage, verdict.message());
+  }
   std::cout << render_markdown(build_gate_table(*verdict));
 
   if (!options.junit.empty()) {
@@ -125,29 +146,42 @@ ExitCode run_gate(const GateOptions& options) {
       return fail(ExitCode::usage, written.message());
     }
   }
-  if (const char* summary = std::getenv("GITHUB_STEP_SUMMARY"); summary != nullptr && *summary != '\0') {
+  if (const char* summary = std::getenv("GITHUB_STEP_SUMMARY");
+      summary != nullptr && *summary != '\0') {
     // Appended, not replaced: other steps of the job write to the same file.
     std::ofstream out(summary, std::ios::app);
     out << render_step_summary(*verdict);
-    if (!out) return fail(ExitCode::usage, fmt::format("cannot append to GITHUB_STEP_SUMMARY {}", summary));
+    if (!out) {
+      return fail(ExitCode::usage, fmt::format("cannot append to GITHUB_STEP_SUMMARY {}", summary));
+    }
   }
-  if (verdict->passed()) return ExitCode::ok;
+  if (verdict->passed()) {
+    return ExitCode::ok;
+  }
 
   std::string violated;
   for (const GateCheck& c : verdict->checks) {
-    if (c.passed) continue;
-    if (!violated.empty()) violated += "; ";
-    violated += fmt::format("{} {} on {} ({} > {})", c.rule, c.bound, c.scenario, c.actual, c.limit);
+    if (c.passed) {
+      continue;
+    }
+    if (!violated.empty()) {
+      violated += "; ";
+    }
+    violated +=
+        fmt::format("{} {} on {} ({} > {})", c.rule, c.bound, c.scenario, c.actual, c.limit);
   }
-  return fail(ExitCode::failure, fmt::format("gate failed: {} of {} checks: {}", verdict->failures(),
-                                             verdict->checks.size(), violated));
+  return fail(ExitCode::failure,
+              fmt::format("gate failed: {} of {} checks: {}", verdict->failures(),
+                          verdict->checks.size(), violated));
 }
 
 ExitCode run_merge(const MergeOptions& options) {
   std::vector<NamedReport> inputs;
   for (const std::string& input : options.inputs) {
     auto report = read_report(input);
-    if (!report) return fail(ExitCode::usage, report.message());
+    if (!report) {
+      return fail(ExitCode::usage, report.message());
+    }
     inputs.push_back({input, std::move(*report)});
   }
   if (Status written = write_report(options.out, merge_reports(inputs)); !written) {
@@ -158,9 +192,13 @@ ExitCode run_merge(const MergeOptions& options) {
 
 ExitCode run_plot(const PlotOptions& options) {
   auto report = read_report(options.report);
-  if (!report) return fail(ExitCode::usage, report.message());
+  if (!report) {
+    return fail(ExitCode::usage, report.message());
+  }
   auto svg = render_timeline_svg(*report);
-  if (!svg) return fail(ExitCode::usage, fmt::format("{}: {}", options.report, svg.message()));
+  if (!svg) {
+    return fail(ExitCode::usage, fmt::format("{}: {}", options.report, svg.message()));
+  }
   if (Status written = write_file_atomically(options.out, *svg); !written) {
     return fail(ExitCode::usage, written.message());
   }
@@ -181,16 +219,18 @@ void add_report_commands(Commands& commands) {
   }
   {
     auto o = std::make_shared<CompareOptions>();
-    CLI::App* sub = commands.add("compare", "Compare the peaks of two reports (never fails a build)",
-                                 [o] { return run_compare(*o); });
+    CLI::App* sub =
+        commands.add("compare", "Compare the peaks of two reports (never fails a build)",
+                     [o] { return run_compare(*o); });
     sub->add_option("before", o->before, "report JSON before the change")->required();
     sub->add_option("after", o->after, "report JSON after the change")->required();
     sub->add_option("--format", o->format, "md (default), csv or json");
   }
   {
     auto o = std::make_shared<GateOptions>();
-    CLI::App* sub = commands.add("gate", "Check a report against memory budgets; exit 1 on a violation",
-                                 [o] { return run_gate(*o); });
+    CLI::App* sub =
+        commands.add("gate", "Check a report against memory budgets; exit 1 on a violation",
+                     [o] { return run_gate(*o); });
     sub->add_option("report", o->report, "report JSON")->required();
     sub->add_option("--rules", o->rules, "rules JSON (see reports/gates.json)");
     sub->add_option("--baseline", o->baseline, "baseline report JSON for relative bounds");

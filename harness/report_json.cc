@@ -2,10 +2,9 @@
 // field order of the structs; the reader checks every field it uses and names the first one that
 // is missing or of the wrong type. nlohmann's exceptions never leave this file.
 
-#include <charconv>
-
 #include <fmt/format.h>
 
+#include <charconv>
 #include <nlohmann/json.hpp>
 
 #include "harness/atomic_file.h"
@@ -24,7 +23,9 @@ Json figure_json(const Figure& figure) {
 }
 
 void put_optional(Json& j, const char* key, const std::optional<Figure>& figure) {
-  if (figure) j[key] = figure_json(*figure);
+  if (figure) {
+    j[key] = figure_json(*figure);
+  }
 }
 
 Json meta_json(const ReportMeta& meta) {
@@ -34,7 +35,8 @@ Json meta_json(const ReportMeta& meta) {
   }
   Json j{
       {"peakbench_version", meta.peakbench_version},
-      {"git", {{"commit", meta.git_commit}, {"branch", meta.git_branch}, {"dirty", meta.git_dirty}}},
+      {"git",
+       {{"commit", meta.git_commit}, {"branch", meta.git_branch}, {"dirty", meta.git_dirty}}},
       {"label", meta.label},
       {"host",
        {{"kernel", meta.host.kernel},
@@ -48,7 +50,9 @@ Json meta_json(const ReportMeta& meta) {
       {"sample_interval_ms", meta.sample_interval_ms},
       {"shard", meta.shard},
   };
-  if (!meta.merged_shards.empty()) j["merged_shards"] = meta.merged_shards;
+  if (!meta.merged_shards.empty()) {
+    j["merged_shards"] = meta.merged_shards;
+  }
   return j;
 }
 
@@ -71,12 +75,9 @@ Json timeline_json(const std::vector<TimelinePoint>& timeline) {
     file.push_back(p.file_bytes);
     shmem.push_back(p.shmem_bytes);
   }
-  return Json{{"method", to_string(Method::sampled)},
-              {"t_s", std::move(t)},
-              {"rss_bytes", std::move(rss)},
-              {"anon_bytes", std::move(anon)},
-              {"file_bytes", std::move(file)},
-              {"shmem_bytes", std::move(shmem)}};
+  return Json{{"method", to_string(Method::sampled)}, {"t_s", std::move(t)},
+              {"rss_bytes", std::move(rss)},          {"anon_bytes", std::move(anon)},
+              {"file_bytes", std::move(file)},        {"shmem_bytes", std::move(shmem)}};
 }
 
 Json run_json(const RunRecord& run) {
@@ -90,8 +91,12 @@ Json run_json(const RunRecord& run) {
       {"ok", run.ok},
       {"exit_status", run.exit_status},
   };
-  if (run.signal) j["signal"] = *run.signal;
-  if (!run.error.empty()) j["error"] = run.error;
+  if (run.signal) {
+    j["signal"] = *run.signal;
+  }
+  if (!run.error.empty()) {
+    j["error"] = run.error;
+  }
   j["peak_rss"] = figure_json(run.peak_rss);
   put_optional(j, "subject_peak_rss", run.subject_peak_rss);
   put_optional(j, "subject_start_rss", run.subject_start_rss);
@@ -101,7 +106,9 @@ Json run_json(const RunRecord& run) {
   put_optional(j, "sampled_peak_file", run.sampled_peak_file);
   put_optional(j, "sampled_peak_shmem", run.sampled_peak_shmem);
   Json phases = Json::array();
-  for (const PhasePeak& phase : run.phases) phases.push_back(phase_json(phase));
+  for (const PhasePeak& phase : run.phases) {
+    phases.push_back(phase_json(phase));
+  }
   j["phases"] = std::move(phases);
   j["wall_s"] = run.wall_s;
   j["user_s"] = run.user_s;
@@ -110,7 +117,9 @@ Json run_json(const RunRecord& run) {
   j["bytes_written"] = run.bytes_written;
   j["cache_outcome"] = run.cache_outcome;
   Json requests = Json::object();
-  for (const auto& [status, count] : run.file_requests) requests[std::to_string(status)] = count;
+  for (const auto& [status, count] : run.file_requests) {
+    requests[std::to_string(status)] = count;
+  }
   j["file_requests"] = std::move(requests);
   j["cache_bytes_on_disk"] = run.cache_bytes_on_disk;
   j["timeline"] = timeline_json(run.timeline);
@@ -138,7 +147,8 @@ Json summary_json(const ScenarioSummary& s) {
                          {"method", to_string(Method::cgroup)}};
   }
   if (s.median_start_rss_bytes) {
-    j["start_rss"] = {{"median_bytes", *s.median_start_rss_bytes}, {"method", to_string(Method::self_hwm)}};
+    j["start_rss"] = {{"median_bytes", *s.median_start_rss_bytes},
+                      {"method", to_string(Method::self_hwm)}};
   }
   j["warm_downloaded"] = s.warm_downloaded;
   return j;
@@ -160,7 +170,9 @@ struct UnknownVersion {
 class Node {
  public:
   Node(const nlohmann::json& j, std::string path) : j_(j), path_(std::move(path)) {
-    if (!j_.is_object()) throw BadField{fmt::format("{}: expected an object", where())};
+    if (!j_.is_object()) {
+      throw BadField{fmt::format("{}: expected an object", where())};
+    }
   }
 
   bool has(const char* key) const { return j_.contains(key) && !j_.at(key).is_null(); }
@@ -168,41 +180,49 @@ class Node {
   Node object(const char* key) const { return Node(need(key), child(key)); }
   const nlohmann::json& array(const char* key) const {
     const nlohmann::json& v = need(key);
-    if (!v.is_array()) throw BadField{fmt::format("{}: expected an array", child(key))};
+    if (!v.is_array()) {
+      throw BadField{fmt::format("{}: expected an array", child(key))};
+    }
     return v;
   }
   std::string str(const char* key) const {
     const nlohmann::json& v = need(key);
-    if (!v.is_string()) throw BadField{fmt::format("{}: expected a string", child(key))};
+    if (!v.is_string()) {
+      throw BadField{fmt::format("{}: expected a string", child(key))};
+    }
     return v.get<std::string>();
   }
   std::uint64_t u64(const char* key) const { return as_u64(need(key), child(key)); }
   int integer(const char* key) const {
     const nlohmann::json& v = need(key);
-    if (!v.is_number_integer()) throw BadField{fmt::format("{}: expected an integer", child(key))};
+    if (!v.is_number_integer()) {
+      throw BadField{fmt::format("{}: expected an integer", child(key))};
+    }
     return v.get<int>();
   }
   double number(const char* key) const {
     const nlohmann::json& v = need(key);
-    if (!v.is_number()) throw BadField{fmt::format("{}: expected a number", child(key))};
+    if (!v.is_number()) {
+      throw BadField{fmt::format("{}: expected a number", child(key))};
+    }
     return v.get<double>();
   }
   bool boolean(const char* key) const {
     const nlohmann::json& v = need(key);
-    if (!v.is_boolean()) throw BadField{fmt::format("{}: expected true or false", child(key))};
+    if (!v.is_boolean()) {
+      throw BadField{fmt::format("{}: expected true or false", child(key))};
+    }
     return v.get<bool>();
   }
 
   // Optional fields: the default when absent, a checked value when present.
-  std::string str_or(const char* key, std::string fallback) const {
+  std::string str_or(const char* key, const std::string& fallback) const {
     return has(key) ? str(key) : fallback;
   }
   std::uint64_t u64_or(const char* key, std::uint64_t fallback) const {
     return has(key) ? u64(key) : fallback;
   }
-  int integer_or(const char* key, int fallback) const {
-    return has(key) ? integer(key) : fallback;
-  }
+  int integer_or(const char* key, int fallback) const { return has(key) ? integer(key) : fallback; }
   double number_or(const char* key, double fallback) const {
     return has(key) ? number(key) : fallback;
   }
@@ -217,15 +237,18 @@ class Node {
     const std::string method = f.str("method");
     const auto parsed = parse_method(method);
     if (!parsed) {
-      throw BadField{fmt::format("{}.method: unknown method '{}' (expected kernel-hwm, cgroup, "
-                                 "sampled, jemalloc or self)",
-                                 child(key), method)};
+      throw BadField{
+          fmt::format("{}.method: unknown method '{}' (expected kernel-hwm, cgroup, "
+                      "sampled, jemalloc or self)",
+                      child(key), method)};
     }
     figure.method = *parsed;
     return figure;
   }
   std::optional<Figure> optional_figure(const char* key) const {
-    if (!has(key)) return std::nullopt;
+    if (!has(key)) {
+      return std::nullopt;
+    }
     return figure(key);
   }
 
@@ -244,7 +267,9 @@ class Node {
 
  private:
   const nlohmann::json& need(const char* key) const {
-    if (!has(key)) throw BadField{fmt::format("{}: missing required field", child(key))};
+    if (!has(key)) {
+      throw BadField{fmt::format("{}: missing required field", child(key))};
+    }
     return j_.at(key);
   }
 
@@ -274,7 +299,8 @@ ReportMeta read_meta(const Node& m) {
     const Node methods = m.object("methods");
     for (const auto& [name, value] : methods.json().items()) {
       const Node entry(value, methods.child(name));
-      meta.methods[name] = MethodAvailability{entry.boolean("available"), entry.str_or("detail", "")};
+      meta.methods[name] =
+          MethodAvailability{entry.boolean("available"), entry.str_or("detail", "")};
     }
   }
   meta.started_at = m.str("started_at");
@@ -296,7 +322,8 @@ ReportMeta read_meta(const Node& m) {
 std::vector<std::uint64_t> u64_column(const Node& t, const char* key, std::size_t size) {
   const nlohmann::json& column = t.array(key);
   if (column.size() != size) {
-    throw BadField{fmt::format("{}: {} values where t_s has {}", t.child(key), column.size(), size)};
+    throw BadField{
+        fmt::format("{}: {} values where t_s has {}", t.child(key), column.size(), size)};
   }
   std::vector<std::uint64_t> values;
   values.reserve(size);
@@ -333,7 +360,9 @@ RunRecord read_run(const Node& r) {
   run.command = r.str_or("command", "");
   run.ok = r.boolean("ok");
   run.exit_status = r.integer_or("exit_status", 0);
-  if (r.has("signal")) run.signal = r.integer("signal");
+  if (r.has("signal")) {
+    run.signal = r.integer("signal");
+  }
   run.error = r.str_or("error", "");
   run.peak_rss = r.figure("peak_rss");
   run.subject_peak_rss = r.optional_figure("subject_peak_rss");
@@ -374,13 +403,17 @@ RunRecord read_run(const Node& r) {
     }
   }
   run.cache_bytes_on_disk = r.u64_or("cache_bytes_on_disk", 0);
-  if (r.has("timeline")) run.timeline = read_timeline(r.object("timeline"));
+  if (r.has("timeline")) {
+    run.timeline = read_timeline(r.object("timeline"));
+  }
   return run;
 }
 
 Report read_document(const nlohmann::json& doc) {
   const Node top(doc, "");
-  if (!top.has("schema_version")) throw BadField{"schema_version: missing required field"};
+  if (!top.has("schema_version")) {
+    throw BadField{"schema_version: missing required field"};
+  }
   const nlohmann::json& version = doc.at("schema_version");
   if (!version.is_number_integer() || version.get<std::int64_t>() != kReportSchemaVersion) {
     throw UnknownVersion{fmt::format("unknown schema_version {} (this peakbench reads {})",
@@ -399,7 +432,9 @@ Report read_document(const nlohmann::json& doc) {
 
 std::string one_line(std::string text) {
   for (char& c : text) {
-    if (c == '\n' || c == '\r') c = ' ';
+    if (c == '\n' || c == '\r') {
+      c = ' ';
+    }
   }
   return text;
 }
@@ -408,9 +443,13 @@ std::string one_line(std::string text) {
 
 std::string to_json_text(const Report& report) {
   Json runs = Json::array();
-  for (const RunRecord& run : report.runs) runs.push_back(run_json(run));
+  for (const RunRecord& run : report.runs) {
+    runs.push_back(run_json(run));
+  }
   Json scenarios = Json::array();
-  for (const ScenarioSummary& s : report.summarize()) scenarios.push_back(summary_json(s));
+  for (const ScenarioSummary& s : report.summarize()) {
+    scenarios.push_back(summary_json(s));
+  }
   const Json doc{
       {"schema_version", report.schema_version},
       {"meta", meta_json(report.meta)},
@@ -439,7 +478,9 @@ Status write_report(const std::filesystem::path& path, const Report& report) {
 
 Result<Report> read_report(const std::filesystem::path& path) {
   auto text = read_file(path);
-  if (!text) return text.status();
+  if (!text) {
+    return text.status();
+  }
   return parse_report(*text, path.string());
 }
 

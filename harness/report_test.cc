@@ -50,8 +50,8 @@ Report full_report() {
   run.sampled_peak_anon = Figure{9u << 20, Method::sampled};
   run.sampled_peak_file = Figure{2u << 20, Method::sampled};
   run.sampled_peak_shmem = Figure{4096, Method::sampled};
-  run.phases.push_back({"download", {11u << 20, Method::self_hwm}, Figure{1u << 20, Method::jemalloc},
-                        0.001, 0.25});
+  run.phases.push_back(
+      {"download", {11u << 20, Method::self_hwm}, Figure{1u << 20, Method::jemalloc}, 0.001, 0.25});
   run.wall_s = 0.3;
   run.user_s = 0.05;
   run.system_s = 0.125;
@@ -152,7 +152,8 @@ TEST(ReportJson, MalformedJsonIsOneLineNamingTheFile) {
 TEST(ReportJson, AMissingOrMistypedFieldIsNamedWithItsPath) {
   std::string text = to_json_text(full_report());
   const auto at = text.find("\"body_bytes\": 33554432");
-  auto missing = parse_report(std::string(text).replace(at, 22, "\"body_byte\": 33554432"), "r.json");
+  auto missing =
+      parse_report(std::string(text).replace(at, 22, "\"body_byte\": 33554432"), "r.json");
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.message(), "r.json: bad report: runs[0].body_bytes: missing required field");
 
@@ -162,7 +163,8 @@ TEST(ReportJson, AMissingOrMistypedFieldIsNamedWithItsPath) {
             "r.json: bad report: runs[0].body_bytes: expected a non-negative integer");
 
   const auto method = text.find("\"method\": \"kernel-hwm\"");
-  auto unknown = parse_report(std::string(text).replace(method, 22, "\"method\": \"guess\""), "r.json");
+  auto unknown =
+      parse_report(std::string(text).replace(method, 22, "\"method\": \"guess\""), "r.json");
   ASSERT_FALSE(unknown.ok());
   EXPECT_NE(unknown.message().find("runs[0].peak_rss.method: unknown method 'guess'"),
             std::string::npos);
@@ -174,7 +176,8 @@ TEST(ReportJson, AMissingOrMistypedFieldIsNamedWithItsPath) {
 }
 
 TEST(ReportFiles, WriteIsAtomicAndReadNamesAMissingFile) {
-  const auto dir = std::filesystem::temp_directory_path() / ("peakbench-report-" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("peakbench-report-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const auto path = dir / "r.json";
   ASSERT_TRUE(write_report(path, full_report()).ok());

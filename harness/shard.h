@@ -32,4 +32,10 @@ std::vector<T> select_shard(const std::vector<T>& items, Shard shard) {
   return selected;
 }
 
+/// The same with the shard spelled as two numbers: select_shard(scenarios, 2, 4).
+template <class T>
+std::vector<T> select_shard(const std::vector<T>& items, int index, int count) {
+  return select_shard(items, Shard{index, count});
+}
+
 }  // namespace peakbench

@@ -46,6 +46,7 @@ TEST(SelectShard, TheShardsPartitionTheOrderedList) {
   }
   const std::vector<int> items{10, 11, 12, 13, 14};
   EXPECT_EQ(select_shard(items, Shard{2, 2}), (std::vector<int>{11, 13}));
+  EXPECT_EQ(select_shard(items, 1, 2), (std::vector<int>{10, 12, 14}));
   EXPECT_TRUE(select_shard(items, Shard{3, 2}).empty());  // invalid shard selects nothing
 }
 

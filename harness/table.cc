@@ -1,11 +1,10 @@
 #include "harness/table.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <map>
-
-#include <fmt/format.h>
-
 #include <nlohmann/json.hpp>
 
 #include "harness/fit.h"
@@ -16,8 +15,9 @@ namespace {
 
 // Display width: code points, not bytes ("×" is two bytes and one column).
 std::size_t display_width(std::string_view text) {
-  return static_cast<std::size_t>(std::count_if(
-      text.begin(), text.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+  return static_cast<std::size_t>(std::count_if(text.begin(), text.end(), [](char c) {
+    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  }));
 }
 
 std::string pad(std::string_view text, std::size_t width, Align align) {
@@ -29,17 +29,23 @@ std::string pad(std::string_view text, std::size_t width, Align align) {
 std::string escape_markdown(std::string_view text) {
   std::string out;
   for (char c : text) {
-    if (c == '|') out += '\\';
+    if (c == '|') {
+      out += '\\';
+    }
     out += c;
   }
   return out;
 }
 
 std::string csv_field(std::string_view text) {
-  if (text.find_first_of(",\"\n") == std::string_view::npos) return std::string(text);
+  if (text.find_first_of(",\"\n") == std::string_view::npos) {
+    return std::string(text);
+  }
   std::string out = "\"";
   for (char c : text) {
-    if (c == '"') out += '"';
+    if (c == '"') {
+      out += '"';
+    }
     out += c;
   }
   return out + "\"";
@@ -63,6 +69,36 @@ std::vector<std::string> ordered_phases(const std::vector<ScenarioSummary>& summ
   return phases;
 }
 
+// One line saying what was measured where: label, commit, host and allocator.
+std::string describe_run(const ReportMeta& meta) {
+  std::vector<std::string> parts;
+  if (!meta.label.empty()) {
+    parts.push_back(meta.label);
+  }
+  if (!meta.git_commit.empty()) {
+    parts.push_back(fmt::format("commit {}{}{}", meta.git_commit.substr(0, 7),
+                                meta.git_dirty ? "+dirty" : "",
+                                meta.git_branch.empty() ? "" : " on " + meta.git_branch));
+  }
+  if (!meta.host.cpu_model.empty()) {
+    parts.push_back(fmt::format("{}, {} cores", meta.host.cpu_model, meta.host.cores));
+  }
+  if (!meta.host.kernel.empty()) {
+    parts.push_back(meta.host.kernel);
+  }
+  if (!meta.allocator.empty()) {
+    parts.push_back("allocator " + meta.allocator);
+  }
+  if (!meta.merged_shards.empty()) {
+    parts.push_back(fmt::format("{} shards merged", meta.merged_shards.size()));
+  }
+  std::string line;
+  for (const std::string& part : parts) {
+    line += (line.empty() ? "" : "; ") + part;
+  }
+  return line.empty() ? "Report: (no meta)." : "Report: " + line + ".";
+}
+
 }  // namespace
 
 Cell Cell::of_text(std::string text) {
@@ -77,9 +113,15 @@ Cell Cell::of_number(std::string text, std::string raw) {
 }
 
 Result<TableFormat> parse_table_format(std::string_view name) {
-  if (name == "md" || name == "markdown") return TableFormat::markdown;
-  if (name == "csv") return TableFormat::csv;
-  if (name == "json") return TableFormat::json;
+  if (name == "md" || name == "markdown") {
+    return TableFormat::markdown;
+  }
+  if (name == "csv") {
+    return TableFormat::csv;
+  }
+  if (name == "json") {
+    return TableFormat::json;
+  }
   return Status::Error(fmt::format("unknown format '{}' (expected md, csv or json)", name));
 }
 
@@ -95,7 +137,8 @@ std::string render_markdown(const Table& table) {
   }
   std::string out = "|";
   for (std::size_t c = 0; c < table.columns.size(); ++c) {
-    out += " " + pad(escape_markdown(table.columns[c].title), widths[c], table.columns[c].align) + " |";
+    out += " " + pad(escape_markdown(table.columns[c].title), widths[c], table.columns[c].align) +
+           " |";
   }
   out += "\n|";
   for (std::size_t c = 0; c < table.columns.size(); ++c) {
@@ -113,7 +156,9 @@ std::string render_markdown(const Table& table) {
   }
   if (!table.notes.empty()) {
     out += "\n";
-    for (const std::string& note : table.notes) out += note + "\n";
+    for (const std::string& note : table.notes) {
+      out += note + "\n";
+    }
   }
   return out;
 }
@@ -135,7 +180,9 @@ std::string render_csv(const Table& table) {
 
 std::string render_json(const Table& table) {
   nlohmann::ordered_json columns = nlohmann::ordered_json::array();
-  for (const Column& column : table.columns) columns.push_back(column.title);
+  for (const Column& column : table.columns) {
+    columns.push_back(column.title);
+  }
   nlohmann::ordered_json rows = nlohmann::ordered_json::array();
   for (const auto& row : table.rows) {
     nlohmann::ordered_json object = nlohmann::ordered_json::object();
@@ -178,7 +225,9 @@ std::string with_thousands(std::int64_t value) {
   std::string out;
   const std::size_t first = digits.size() % 3 == 0 ? 3 : digits.size() % 3;
   out += digits.substr(0, first);
-  for (std::size_t i = first; i < digits.size(); i += 3) out += "," + digits.substr(i, 3);
+  for (std::size_t i = first; i < digits.size(); i += 3) {
+    out += "," + digits.substr(i, 3);
+  }
   return negative ? "-" + out : out;
 }
 
@@ -237,7 +286,9 @@ Table build_report_table(const Report& report) {
         const auto it = std::find_if(summaries.begin(), summaries.end(),
                                      [&](const ScenarioSummary& s) { return s.key == key; });
         if (it == summaries.end()) {
-          for (int i = 0; i < 3; ++i) row.push_back(Cell::of_text(""));
+          for (int i = 0; i < 3; ++i) {
+            row.push_back(Cell::of_text(""));
+          }
           continue;
         }
         const ScenarioSummary& s = *it;
@@ -250,24 +301,30 @@ Table build_report_table(const Report& report) {
         } else {
           const std::uint64_t peak = s.median_peak_rss_bytes;
           row.push_back(Cell::of_number(format_kb(peak), std::to_string((peak + 512) / 1024)));
-          row.push_back(Cell::of_number(format_mib(peak), fmt::format("{:.1f}", peak / 1048576.0)));
           row.push_back(Cell::of_number(
-              (multiple.from_base ? "" : "≤ ") + format_multiple(multiple.value),
-              fmt::format("{:.2f}", multiple.value)));
+              format_mib(peak), fmt::format("{:.1f}", static_cast<double>(peak) / 1048576.0)));
+          row.push_back(
+              Cell::of_number((multiple.from_base ? "" : "≤ ") + format_multiple(multiple.value),
+                              fmt::format("{:.2f}", multiple.value)));
         }
-        if (s.failed > 0) notes.push_back(fmt::format("{}: {} of {} runs failed", phase, s.failed, s.runs));
+        if (s.failed > 0) {
+          notes.push_back(fmt::format("{}: {} of {} runs failed", phase, s.failed, s.runs));
+        }
         if (s.warm_downloaded) {
           notes.push_back(fmt::format("{}: downloaded the wheel (cache not used)", phase));
           any_downloaded = true;
         }
       }
       std::string joined;
-      for (const std::string& note : notes) joined += (joined.empty() ? "" : "; ") + note;
+      for (const std::string& note : notes) {
+        joined += (joined.empty() ? "" : "; ") + note;
+      }
       row.push_back(Cell::of_text(joined));
       table.rows.push_back(std::move(row));
     }
   }
 
+  table.notes.push_back(describe_run(report.meta));
   table.notes.push_back(
       "Peak RSS: median over the successful runs of the kernel high-water mark of the largest "
       "process (kernel-hwm). KB = 1024 bytes, as /usr/bin/time reports. ×B = (peak - base) / body "

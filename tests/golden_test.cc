@@ -28,7 +28,9 @@ void expect_golden(const std::string& relative, const std::string& actual) {
   EXPECT_EQ(actual, *expected) << "differs from " << relative;
 }
 
-std::string golden(const std::string& name) { return source_path("reports/golden/" + name).string(); }
+std::string golden(const std::string& name) {
+  return source_path("reports/golden/" + name).string();
+}
 
 TEST(GoldenReports, AreSpelledExactlyAsTheWriterWritesThem) {
   for (const char* name : {"report.json", "before.json", "after.json"}) {
@@ -66,13 +68,59 @@ TEST_P(GoldenOutput, IsByteForByteTheExpectedFile) {
   expect_golden("reports/golden/" + c.expected, result.out);
 }
 
+INSTANTIATE_TEST_SUITE_P(Table, GoldenOutput,
+                         ::testing::Values(GoldenCase{{"table", "@report.json"}, "report.table.md"},
+                                           GoldenCase{{"table", "@report.json", "--format", "csv"},
+                                                      "report.table.csv"},
+                                           GoldenCase{{"table", "@report.json", "--format", "json"},
+                                                      "report.table.json"},
+                                           GoldenCase{{"table", "@before.json"}, "before.table.md"},
+                                           GoldenCase{{"table", "@after.json"}, "after.table.md"}));
+
 INSTANTIATE_TEST_SUITE_P(
-    Table, GoldenOutput,
-    ::testing::Values(GoldenCase{{"table", "@report.json"}, "report.table.md"},
-                      GoldenCase{{"table", "@report.json", "--format", "csv"}, "report.table.csv"},
-                      GoldenCase{{"table", "@report.json", "--format", "json"}, "report.table.json"},
-                      GoldenCase{{"table", "@before.json"}, "before.table.md"},
-                      GoldenCase{{"table", "@after.json"}, "after.table.md"}));
+    Compare, GoldenOutput,
+    ::testing::Values(GoldenCase{{"compare", "@before.json", "@after.json"}, "compare.md"},
+                      GoldenCase{{"compare", "@before.json", "@after.json", "--format", "csv"},
+                                 "compare.csv"},
+                      GoldenCase{{"compare", "@before.json", "@after.json", "--format", "json"},
+                                 "compare.json"}));
+
+INSTANTIATE_TEST_SUITE_P(
+    Export, GoldenOutput,
+    ::testing::Values(GoldenCase{{"table", "@report.json", "--format", "gbench"},
+                                 "report.gbench.json"},
+                      GoldenCase{{"table", "@report.json", "--format", "custom-smaller"},
+                                 "report.custom-smaller.json"},
+                      GoldenCase{{"table", "@report.json", "--format", "bmf"}, "report.bmf.json"}));
+
+INSTANTIATE_TEST_SUITE_P(Gate, GoldenOutput,
+                         ::testing::Values(GoldenCase{{"gate", "@report.json", "--rules",
+                                                       "@gates.json", "--baseline", "@report.json"},
+                                                      "gate.md"}));
+
+TEST(GoldenGate, JUnitAndStepSummaryOfAPassingGate) {
+  testing::TempDir dir("gate");
+  const std::string junit = (dir / "junit.xml").string();
+  const std::string summary = (dir / "summary.md").string();
+  ASSERT_TRUE(write_file_atomically(summary, "earlier step\n").ok());
+  const auto result = run_peakbench({"gate", golden("report.json"), "--rules", golden("gates.json"),
+                                     "--baseline", golden("report.json"), "--junit", junit},
+                                    {"GITHUB_STEP_SUMMARY=" + summary});
+  EXPECT_EQ(result.exit_status, 0) << result.err;
+  expect_golden("reports/golden/gate.junit.xml", testing::slurp(junit));
+  const std::string appended = testing::slurp(summary);
+  EXPECT_EQ(appended.rfind("earlier step\n### peakbench gate: passed (28 checks)\n\n| rule", 0), 0u)
+      << appended;
+}
+
+TEST(GoldenPlot, SvgOfTheMedianRuns) {
+  testing::TempDir dir("plot");
+  const std::string svg = (dir / "rss.svg").string();
+  const auto result = run_peakbench({"plot", golden("report.json"), "--out", svg});
+  EXPECT_EQ(result.exit_status, 0) << result.err;
+  EXPECT_EQ(result.out, "");
+  expect_golden("reports/golden/report.plot.svg", testing::slurp(svg));
+}
 
 }  // namespace
 }  // namespace peakbench

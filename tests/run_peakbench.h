@@ -34,8 +34,9 @@ class TempDir {
  public:
   explicit TempDir(const std::string& tag) {
     static int counter = 0;
-    path_ = std::filesystem::temp_directory_path() /
-            ("peakbench-" + tag + "-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+    path_ =
+        std::filesystem::temp_directory_path() /
+        ("peakbench-" + tag + "-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
     std::filesystem::create_directories(path_);
   }
   ~TempDir() {
@@ -59,8 +60,10 @@ inline CliResult run_peakbench(const std::vector<std::string>& args,
   const std::string err_path = (dir / "err").string();
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                   0644);
+  posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                   0644);
 
   std::vector<std::string> argv_strings{PEAKBENCH_EXE};
   argv_strings.insert(argv_strings.end(), args.begin(), args.end());
@@ -84,7 +87,8 @@ inline CliResult run_peakbench(const std::vector<std::string>& args,
   pid_t pid = 0;
   if (posix_spawn(&pid, PEAKBENCH_EXE, &actions, nullptr, argv.data(), envp.data()) == 0) {
     int status = 0;
-    if (::waitpid(pid, &status, 0) == pid && WIFEXITED(status)) result.exit_status = WEXITSTATUS(status);
+    if (::waitpid(pid, &status, 0) == pid && WIFEXITED(status))
+      result.exit_status = WEXITSTATUS(status);
   }
   posix_spawn_file_actions_destroy(&actions);
   result.out = slurp(out_path);
