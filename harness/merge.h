@@ -14,8 +14,10 @@ struct NamedReport {
 };
 
 /// Meta from the first input, with `shard` cleared and `merged_shards` listing each input's shard
-/// (or source); runs concatenated in input order, a later run with the same (scenario,
-/// repetition) as an earlier one dropped. Requires at least one input.
+/// (or source); runs concatenated in input order. Shards hold disjoint scenarios; where inputs
+/// share a scenario (repeated runs of one suite), the later input's repetitions are renumbered
+/// after the earlier ones, so no run is lost; a run given twice (same scenario, repetition,
+/// peak, wall time and command) is kept once. Requires at least one input.
 Report merge_reports(const std::vector<NamedReport>& inputs);
 
 }  // namespace peakbench

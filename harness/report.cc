@@ -105,6 +105,10 @@ std::vector<ScenarioSummary> Report::summarize() const {
         continue;
       }
       peaks.push_back(run->peak_rss.bytes);
+      const std::string method = to_string(run->peak_rss.method);
+      summary.peak_rss_method = summary.peak_rss_method.empty() || summary.peak_rss_method == method
+                                    ? method
+                                    : "mixed";
       walls.push_back(run->wall_s);
       if (run->charged_peak) {
         charged.push_back(run->charged_peak->bytes);

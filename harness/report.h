@@ -58,7 +58,9 @@ struct RunRecord {
   std::optional<int> signal;      ///< when it was killed
   std::string error;              ///< one line when !ok
 
-  Figure peak_rss;                          ///< wait4 ru_maxrss: largest single process (kernel-hwm)
+  /// The peak: wait4 ru_maxrss, the largest single process (kernel-hwm); for a built-in subject,
+  /// whose per-phase resets lower what wait4 sees, its own running maximum of VmHWM (self).
+  Figure peak_rss;
   std::optional<Figure> subject_peak_rss;   ///< built-in subject's own VmHWM (self)
   std::optional<Figure> subject_start_rss;  ///< its RSS before the first phase (self)
   std::optional<Figure> charged_peak;       ///< private memory cgroup's max usage (cgroup)
@@ -98,6 +100,8 @@ struct ScenarioSummary {
   std::uint64_t min_peak_rss_bytes = 0;
   std::uint64_t max_peak_rss_bytes = 0;
   double peak_per_body_byte = 0;  ///< median / body_bytes
+  /// How the runs' peaks were taken: "kernel-hwm", "self" (built-in subjects), or "mixed".
+  std::string peak_rss_method;
   std::optional<std::uint64_t> median_charged_bytes;
   bool warm_downloaded = false;  ///< a warm run that made a file request with a 200
   /// Added by reports: median wall time of the successful runs, for the time-based exports.

@@ -153,10 +153,10 @@ SpawnRequest build_request(const Context& ctx, const Subject& subject, std::size
   request.stdout_path = dirs.logs / (log_stem + ".stdout");
   request.stderr_path = dirs.logs / (log_stem + ".stderr");
   if (subject.builtin()) {
-    const auto wheel = ctx.server.wheel(size_index);
+    // The body is hashed and discarded rather than written with --out: writing it changes no
+    // resident figure (page cache is not RSS), but on a busy disk it throttles the writer.
     request.argv = {ctx.self_exe.string(), "fetch", "--strategy", std::string(to_string(*subject.strategy)),
-                    "--cache-dir", dirs.cache.string(), "--out", (dirs.target / wheel->filename()).string(),
-                    ctx.server.file_url(size_index)};
+                    "--cache-dir", dirs.cache.string(), ctx.server.file_url(size_index)};
     if (ctx.options.allocator == "jemalloc") request.env.emplace_back("LD_PRELOAD", PEAKBENCH_JEMALLOC_SO);
     return request;
   }

@@ -61,21 +61,24 @@ RunRecord run(std::string subject, int rep, std::uint64_t peak) {
   return r;
 }
 
-TEST(Merge, ConcatenatesRunsDropsDuplicatesAndNotesShards) {
+TEST(Merge, ConcatenatesRunsRenumbersRepeatsAndNotesShards) {
   Report a, b;
   a.meta.label = "nightly";
   a.meta.shard = "1/2";
   a.runs = {run("x", 0, 1), run("x", 1, 2)};
   b.meta.label = "other";
   b.meta.shard = "2/2";
-  b.runs = {run("y", 0, 3), run("x", 1, 99)};  // x#1 again: the first one stays
+  b.runs = {run("y", 0, 3), run("x", 1, 99)};  // x#1 again: kept, as the next repetition
   const Report merged = merge_reports({{"a.json", a}, {"b.json", b}});
   EXPECT_EQ(merged.meta.label, "nightly");
   EXPECT_EQ(merged.meta.shard, "");
   EXPECT_EQ(merged.meta.merged_shards, (std::vector<std::string>{"1/2", "2/2"}));
-  ASSERT_EQ(merged.runs.size(), 3u);
+  ASSERT_EQ(merged.runs.size(), 4u);
   EXPECT_EQ(merged.runs[1].peak_rss.bytes, 2u);
   EXPECT_EQ(merged.runs[2].subject, "y");
+  EXPECT_EQ(merged.runs[2].repetition, 0);
+  EXPECT_EQ(merged.runs[3].peak_rss.bytes, 99u);
+  EXPECT_EQ(merged.runs[3].repetition, 2);
 
   Report unsharded;
   unsharded.runs = {run("z", 0, 1)};
