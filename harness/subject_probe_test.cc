@@ -73,6 +73,9 @@ TEST(SubjectProbe, KeepsTheOverallPeakAcrossResets) {
     void* block = std::malloc(bytes);
     ASSERT_NE(block, nullptr);
     std::memset(block, 1, bytes);
+    // The memory clobber makes the memset observable: without it -O2 drops a memset that a
+    // free() follows, and RSS never rises.
+    asm volatile("" : : "r"(block) : "memory");
     g_keep = block;
     std::free(block);  // glibc gives a block this large back at once: RSS falls again
   }

@@ -101,6 +101,9 @@ ExitCode calibrate(const CalibrateOptions& o) {
       void* block = std::malloc(bytes);
       if (block == nullptr) return fail(ExitCode::failure, "calibrate: out of memory");
       std::memset(block, 0x5a, bytes);  // every page written, so every page is resident
+      // Like benchmark::DoNotOptimize: the block escapes and memory is clobbered, so -O2 can
+      // drop neither the malloc nor the memset.
+      asm volatile("" : : "r"(block) : "memory");
       g_sink = block;
       probe.add_bytes_written(bytes);
     }

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <string>
 
 #include <gtest/gtest.h>
 
@@ -31,6 +32,10 @@ using testing::kMiB;
 #else
 #define SKIP_UNDER_SANITIZERS() (void)0
 #endif
+
+void record(const std::string& key, std::uint64_t value) {
+  ::testing::Test::RecordProperty(key, std::to_string(value));
+}
 
 // A run and what its subject published.
 struct Measured {
@@ -56,6 +61,14 @@ Measured measure(Launcher& launcher, const SpawnRequest& request, SamplerOptions
   Result<SubjectReport> subject = parse_subject_report(child->report_text);
   EXPECT_TRUE(subject.ok()) << subject.message() << ": " << child->report_text;
   if (subject) m.subject = *subject;
+  // The figures, for --gtest_output=json:FILE (MEASURING.md quotes them).
+  record("wait4_max_rss_bytes", m.child.max_rss_bytes);
+  record("subject_start_rss_bytes", m.subject.start_rss_bytes);
+  record("subject_peak_rss_bytes", m.subject.peak_rss_bytes);
+  record("sampled_peak_rss_bytes", m.sampled.peak.rss_bytes);
+  record("sampled_peak_anon_bytes", m.sampled.peak.anon_bytes);
+  record("sampled_peak_file_bytes", m.sampled.peak.file_bytes);
+  record("samples", m.sampled.samples);
   return m;
 }
 
@@ -171,6 +184,7 @@ TEST(MeasurementTest, ChargedPeakCoversWhatTheSubjectTouchedWhereACgroupCanBeMad
   ASSERT_TRUE(m.child.succeeded());
   Result<std::uint64_t> charged = cgroup->peak_bytes();
   ASSERT_TRUE(charged.ok()) << charged.message();
+  record("charged_peak_bytes", *charged);
   EXPECT_GE(*charged, 64 * kMiB);
   EXPECT_GE(*charged, m.sampled.peak.anon_bytes);
   EXPECT_GE(*charged + m.sampled.peak.file_bytes, m.child.max_rss_bytes);
@@ -201,6 +215,8 @@ TEST(MeasurementTest, ChargedPeakIncludesThePageCacheARunWrites) {
   Result<std::uint64_t> charged = cgroup->peak_bytes();
   std::filesystem::remove(file);
   ASSERT_TRUE(charged.ok()) << charged.message();
+  record("wait4_max_rss_bytes", child->max_rss_bytes);
+  record("charged_peak_bytes", *charged);
   EXPECT_LT(child->max_rss_bytes, 16 * kMiB);
   EXPECT_GE(*charged, 64 * kMiB);
 }
