@@ -19,6 +19,8 @@
 #include <cstring>
 #include <string_view>
 
+#include "harness/proc_status.h"
+
 extern char** environ;
 
 namespace peakbench {
@@ -311,32 +313,11 @@ void prepare(const SpawnRequest& r, PreparedSpawn& p) {
   p.argv.push_back(nullptr);
 }
 
-// PIDs of the launcher's children, then theirs, and so on (a snapshot; processes may vanish).
+// PIDs of the launcher's descendants (a snapshot; processes may vanish meanwhile).
 std::vector<pid_t> descendants() {
   std::vector<pid_t> out;
-  std::vector<pid_t> frontier{::getpid()};
-  while (!frontier.empty()) {
-    pid_t p = frontier.back();
-    frontier.pop_back();
-    char path[64];
-    std::snprintf(path, sizeof path, "/proc/%d/task/%d/children", p, p);
-    int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) continue;
-    char buf[4096];
-    ssize_t n = ::read(fd, buf, sizeof buf - 1);
-    ::close(fd);
-    if (n <= 0) continue;
-    buf[n] = '\0';
-    char* cursor = buf;
-    while (*cursor != '\0') {
-      char* end = nullptr;
-      long child = std::strtol(cursor, &end, 10);
-      if (end == cursor) break;
-      out.push_back(static_cast<pid_t>(child));
-      frontier.push_back(static_cast<pid_t>(child));
-      cursor = end;
-    }
-  }
+  append_children_of(::getpid(), out);
+  for (std::size_t i = 0; i < out.size(); ++i) append_children_of(out[i], out);
   return out;
 }
 

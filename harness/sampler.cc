@@ -1,6 +1,5 @@
 #include "harness/sampler.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
@@ -18,58 +17,6 @@
 
 namespace peakbench {
 namespace {
-
-// Appends the PIDs listed in one /proc/PID/task/TID/children file ("12 34 56 ").
-void append_children(const char* path, std::vector<pid_t>& out) {
-  int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return;
-  // 4 KiB holds some 500 children; a larger family spills into a string.
-  char buf[4096];
-  std::size_t used = 0;
-  std::string spill;
-  for (;;) {
-    if (used == sizeof buf) {
-      spill.append(buf, used);
-      used = 0;
-    }
-    ssize_t n = ::read(fd, buf + used, sizeof buf - used);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    used += static_cast<std::size_t>(n);
-  }
-  ::close(fd);
-  std::string_view text(buf, used);
-  if (!spill.empty()) {
-    spill.append(buf, used);
-    text = spill;
-  }
-  long pid = -1;
-  for (char c : text) {
-    if (c >= '0' && c <= '9') {
-      pid = (pid < 0 ? 0 : pid * 10) + (c - '0');
-    } else if (pid >= 0) {
-      out.push_back(static_cast<pid_t>(pid));
-      pid = -1;
-    }
-  }
-  if (pid >= 0) out.push_back(static_cast<pid_t>(pid));
-}
-
-// Children of every thread of `pid` (a thread that forks is the parent of record).
-void append_tree_children(pid_t pid, std::vector<pid_t>& out) {
-  char path[64];
-  std::snprintf(path, sizeof path, "/proc/%d/task", static_cast<int>(pid));
-  DIR* dir = ::opendir(path);
-  if (dir == nullptr) return;
-  while (dirent* entry = ::readdir(dir)) {
-    if (entry->d_name[0] < '0' || entry->d_name[0] > '9') continue;
-    char children[320];
-    std::snprintf(children, sizeof children, "/proc/%d/task/%s/children", static_cast<int>(pid),
-                  entry->d_name);
-    append_children(children, out);
-  }
-  ::closedir(dir);
-}
 
 double seconds_between(std::chrono::steady_clock::time_point from,
                        std::chrono::steady_clock::time_point to) {
@@ -91,7 +38,7 @@ TreeMemory read_tree_memory(pid_t root, std::vector<pid_t>& scratch) {
     sum.anon_bytes += mem->rss_anon_bytes;
     sum.file_bytes += mem->rss_file_bytes;
     sum.shmem_bytes += mem->rss_shmem_bytes;
-    append_tree_children(pid, scratch);
+    append_children_of(pid, scratch);
   }
   sum.rss_bytes = sum.anon_bytes + sum.file_bytes + sum.shmem_bytes;
   return sum;
