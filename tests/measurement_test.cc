@@ -16,6 +16,7 @@
 
 #include "harness/cgroup.h"
 #include "harness/launcher.h"
+#include "harness/measure_run.h"
 #include "harness/sampler.h"
 #include "harness/subject_probe.h"
 #include "tests/measure_subjects.h"
@@ -44,23 +45,19 @@ struct Measured {
   SamplerResult sampled;
 };
 
-Measured measure(Launcher& launcher, const SpawnRequest& request, SamplerOptions sampling = {}) {
+Measured measure(Launcher& launcher, const SpawnRequest& request,
+                 std::chrono::microseconds interval = std::chrono::milliseconds(5)) {
   Measured m;
-  Sampler sampler(sampling);
-  auto origin = std::chrono::steady_clock::now();
-  Result<pid_t> pid = launcher.spawn(request);
-  EXPECT_TRUE(pid.ok()) << pid.message();
-  if (!pid) return m;
-  Status sampling_started = sampler.start(*pid, origin);
-  EXPECT_TRUE(sampling_started.ok()) << sampling_started.message();
-  Result<ChildResult> child = launcher.wait();
-  m.sampled = sampler.stop();
-  EXPECT_TRUE(child.ok()) << child.message();
-  if (!child) return m;
-  m.child = *child;
-  Result<SubjectReport> subject = parse_subject_report(child->report_text);
-  EXPECT_TRUE(subject.ok()) << subject.message() << ": " << child->report_text;
-  if (subject) m.subject = *subject;
+  MeasureOptions options;
+  options.sample_interval = interval;
+  options.charged_memory = false;  // the cgroup tests below make their own
+  Result<MeasuredRun> run = measure_run(launcher, request, options);
+  EXPECT_TRUE(run.ok()) << run.message();
+  if (!run) return m;
+  m.child = run->child;
+  m.sampled = run->sampled;
+  EXPECT_TRUE(run->subject.has_value()) << run->subject_report_error << ": " << m.child.report_text;
+  if (run->subject) m.subject = *run->subject;
   // The figures, for --gtest_output=json:FILE (MEASURING.md quotes them).
   record("wait4_max_rss_bytes", m.child.max_rss_bytes);
   record("subject_start_rss_bytes", m.subject.start_rss_bytes);
@@ -131,10 +128,9 @@ TEST(MeasurementTest, TheSamplersSplitShowsTheCalibrationSubjectAsAnon) {
   SKIP_UNDER_SANITIZERS();
   Result<Launcher> launcher = Launcher::start();
   ASSERT_TRUE(launcher.ok()) << launcher.message();
-  SamplerOptions sampling;
-  sampling.interval = std::chrono::milliseconds(1);
   // Held long enough for many samples at the plateau.
-  Measured m = measure(*launcher, calibrate_request({"--mib", "64", "--hold-ms", "300"}), sampling);
+  Measured m = measure(*launcher, calibrate_request({"--mib", "64", "--hold-ms", "300"}),
+                       std::chrono::milliseconds(1));
   ASSERT_TRUE(m.child.succeeded());
   ASSERT_GT(m.sampled.timeline.size(), 10u);
   const TimelinePoint& peak = m.sampled.peak;
@@ -219,6 +215,62 @@ TEST(MeasurementTest, ChargedPeakIncludesThePageCacheARunWrites) {
   record("charged_peak_bytes", *charged);
   EXPECT_LT(child->max_rss_bytes, 16 * kMiB);
   EXPECT_GE(*charged, 64 * kMiB);
+}
+
+TEST(MeasureRunTest, FillsEveryFigureWithItsMethod) {
+  SKIP_UNDER_SANITIZERS();
+  Result<Launcher> launcher = Launcher::start();
+  ASSERT_TRUE(launcher.ok()) << launcher.message();
+  MeasureOptions options;
+  options.timeline_points = 20;
+  Result<MeasuredRun> run = measure_run(*launcher, calibrate_request({"--mib", "32", "--hold-ms", "200"}), options);
+  ASSERT_TRUE(run.ok()) << run.message();
+  RunRecord record;
+  fill_run_record(*run, options, 120, record);
+  EXPECT_TRUE(record.ok);
+  EXPECT_TRUE(record.error.empty());
+  EXPECT_EQ(record.peak_rss.method, Method::kernel_hwm);
+  EXPECT_GE(record.peak_rss.bytes, 32 * kMiB);
+  ASSERT_TRUE(record.subject_peak_rss.has_value());
+  EXPECT_EQ(record.subject_peak_rss->method, Method::self_hwm);
+  ASSERT_TRUE(record.subject_start_rss.has_value());
+  ASSERT_EQ(record.phases.size(), 1u);
+  EXPECT_EQ(record.bytes_written, 32 * kMiB);
+  ASSERT_TRUE(record.sampled_peak_rss.has_value());
+  EXPECT_EQ(record.sampled_peak_rss->method, Method::sampled);
+  EXPECT_GE(record.sampled_peak_anon->bytes, 32 * kMiB);
+  EXPECT_LE(record.timeline.size(), 20u);
+  EXPECT_FALSE(record.timeline.empty());
+  if (memory_cgroup_support().availability.available) {
+    ASSERT_TRUE(record.charged_peak.has_value()) << run->charged_error;
+    EXPECT_EQ(record.charged_peak->method, Method::cgroup);
+    EXPECT_GE(record.charged_peak->bytes, 32 * kMiB);
+  } else {
+    EXPECT_FALSE(record.charged_peak.has_value());
+  }
+  if (plan_cpus().sampler_cpu) {
+    EXPECT_EQ(run->subject_cpu, plan_cpus().subject_cpu);
+    EXPECT_EQ(run->sampler_cpu, plan_cpus().sampler_cpu);
+  }
+}
+
+TEST(MeasureRunTest, AFailedRunIsARecordWithItsReason) {
+  Result<Launcher> launcher = Launcher::start();
+  ASSERT_TRUE(launcher.ok()) << launcher.message();
+  MeasureOptions options;
+  Result<MeasuredRun> killed = measure_run(*launcher, calibrate_request({"--mib", "1", "--signal", "KILL"}), options);
+  ASSERT_TRUE(killed.ok()) << killed.message();
+  RunRecord record;
+  fill_run_record(*killed, options, 120, record);
+  EXPECT_FALSE(record.ok);
+  EXPECT_EQ(record.signal, SIGKILL);
+  EXPECT_EQ(record.error, "killed by signal 9 (Killed)");
+
+  SpawnRequest missing;
+  missing.argv = {"peakbench-no-such-client"};
+  Result<MeasuredRun> none = measure_run(*launcher, missing, options);
+  ASSERT_FALSE(none.ok());
+  EXPECT_NE(none.message().find("peakbench-no-such-client"), std::string::npos) << none.message();
 }
 
 }  // namespace
