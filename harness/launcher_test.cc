@@ -184,6 +184,41 @@ TEST_F(LauncherTest, PinsTheChildToTheRequestedCpu) {
   EXPECT_EQ(slurp(dir_ / "cpus.txt"), "Cpus_allowed_list:\t1\n");
 }
 
+// Every run inherits the launcher's resident anon pages between fork and exec, so a launcher that
+// kept a large report around would raise the floor of every later measurement.
+TEST_F(LauncherTest, DoesNotGrowAfterALargeReport) {
+#ifdef PEAKBENCH_SANITIZE
+  GTEST_SKIP() << "ASan's shadow memory is in every RSS figure";
+#endif
+  SpawnRequest tiny;
+  tiny.argv = {"true"};
+  Result<ChildResult> before = launcher().run(tiny);
+  ASSERT_TRUE(before.ok()) << before.message();
+  for (int i = 0; i < 3; ++i) {
+    SpawnRequest big;
+    big.argv = {"sh", "-c", "dd if=/dev/zero bs=1000 count=1000 2>/dev/null >&3"};
+    Result<ChildResult> report = launcher().run(big);
+    ASSERT_TRUE(report.ok()) << report.message();
+    EXPECT_EQ(report->report_text.size(), 1000000u);
+  }
+  Result<ChildResult> after = launcher().run(tiny);
+  ASSERT_TRUE(after.ok()) << after.message();
+  ::testing::Test::RecordProperty("before", std::to_string(before->max_rss_bytes));
+  ::testing::Test::RecordProperty("after", std::to_string(after->max_rss_bytes));
+  EXPECT_LE(after->max_rss_bytes, before->max_rss_bytes + 256 * 1024)
+      << "before " << before->max_rss_bytes << " after " << after->max_rss_bytes;
+}
+
+TEST_F(LauncherTest, TruncatesAReportPastItsLimit) {
+  SpawnRequest big;
+  big.argv = {"sh", "-c", "dd if=/dev/zero bs=4096 count=512 2>/dev/null >&3"};
+  Result<ChildResult> report = launcher().run(big);
+  ASSERT_TRUE(report.ok()) << report.message();
+  EXPECT_TRUE(report->report_truncated);
+  EXPECT_EQ(report->report_text.size(), kMaxReportBytes);
+  EXPECT_TRUE(report->succeeded());
+}
+
 TEST_F(LauncherTest, ExitsWhenItsOwnerGoes) {
   pid_t pid = launcher().pid();
   launcher_.reset();  // closes the socket and reaps the launcher
