@@ -1,11 +1,10 @@
 #include "harness/cgroup.h"
 
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
-
-#include <gtest/gtest.h>
 
 namespace peakbench {
 namespace {
@@ -27,9 +26,10 @@ class CgroupDetection : public ::testing::Test {
 };
 
 TEST_F(CgroupDetection, SaysSoWhenNoMemoryControllerIsMounted) {
-  fs::path mountinfo = write("mountinfo",
-                             "31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw\n"
-                             "32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu\n");
+  fs::path mountinfo =
+      write("mountinfo",
+            "31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw\n"
+            "32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu\n");
   fs::path self = write("cgroup", "1:cpu:/\n");
   CgroupSupport support = detect_memory_cgroup(mountinfo, self);
   EXPECT_FALSE(support.availability.available);
@@ -50,7 +50,9 @@ TEST_F(CgroupDetection, SaysWhyWhenACgroupCannotBeMade) {
 
 TEST(MemoryCgroupTest, IsMadeAndRemovedWhereAvailable) {
   const CgroupSupport& support = memory_cgroup_support();
-  if (!support.availability.available) GTEST_SKIP() << support.availability.detail;
+  if (!support.availability.available) {
+    GTEST_SKIP() << support.availability.detail;
+  }
   Result<MemoryCgroup> cgroup = MemoryCgroup::create(support);
   ASSERT_TRUE(cgroup.ok()) << cgroup.message();
   fs::path dir = cgroup->dir();

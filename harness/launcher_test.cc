@@ -1,5 +1,6 @@
 #include "harness/launcher.h"
 
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -7,8 +8,6 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-
-#include <gtest/gtest.h>
 
 #include "harness/subject_probe.h"
 #include "tests/measure_subjects.h"
@@ -57,7 +56,8 @@ TEST_F(LauncherTest, ReportsTheExitStatusOfAChild) {
 }
 
 TEST_F(LauncherTest, ReportsTheSignalThatKilledAChildAndWhatItPublishedBefore) {
-  Result<ChildResult> result = launcher().run(calibrate_request({"--mib", "1", "--signal", "KILL"}));
+  Result<ChildResult> result =
+      launcher().run(calibrate_request({"--mib", "1", "--signal", "KILL"}));
   ASSERT_TRUE(result.ok()) << result.message();
   EXPECT_FALSE(result->exited);
   ASSERT_TRUE(result->signal.has_value());
@@ -92,7 +92,9 @@ TEST_F(LauncherTest, AMissingWorkingDirectoryIsAnError) {
 
 TEST_F(LauncherTest, AppliesEnvironmentWorkingDirectoryAndRedirections) {
   SpawnRequest request;
-  request.argv = {"sh", "-c", "echo \"$PEAKBENCH_TEST_VALUE\"; pwd; echo oops >&2; echo \"$PEAKBENCH_REPORT_FD\""};
+  request.argv = {
+      "sh", "-c",
+      "echo \"$PEAKBENCH_TEST_VALUE\"; pwd; echo oops >&2; echo \"$PEAKBENCH_REPORT_FD\""};
   request.env = {{"PEAKBENCH_TEST_VALUE", "forty-two"}};
   request.working_dir = dir_;
   request.stdout_path = dir_ / "out.txt";
@@ -174,7 +176,9 @@ TEST_F(LauncherTest, CancelKillsTheRunningTree) {
 }
 
 TEST_F(LauncherTest, PinsTheChildToTheRequestedCpu) {
-  if (::sysconf(_SC_NPROCESSORS_ONLN) < 2) GTEST_SKIP() << "one CPU";
+  if (::sysconf(_SC_NPROCESSORS_ONLN) < 2) {
+    GTEST_SKIP() << "one CPU";
+  }
   SpawnRequest request;
   request.argv = {"sh", "-c", "grep Cpus_allowed_list /proc/self/status"};
   request.cpu = 1;
@@ -205,7 +209,7 @@ TEST_F(LauncherTest, DoesNotGrowAfterALargeReport) {
   ASSERT_TRUE(after.ok()) << after.message();
   ::testing::Test::RecordProperty("before", std::to_string(before->max_rss_bytes));
   ::testing::Test::RecordProperty("after", std::to_string(after->max_rss_bytes));
-  EXPECT_LE(after->max_rss_bytes, before->max_rss_bytes + 256 * 1024)
+  EXPECT_LE(after->max_rss_bytes, before->max_rss_bytes + std::uint64_t{256} * 1024)
       << "before " << before->max_rss_bytes << " after " << after->max_rss_bytes;
 }
 

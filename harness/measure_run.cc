@@ -8,13 +8,18 @@
 
 namespace peakbench {
 
-Result<MeasuredRun> measure_run(Launcher& launcher, SpawnRequest request, const MeasureOptions& options) {
+Result<MeasuredRun> measure_run(Launcher& launcher, SpawnRequest request,
+                                const MeasureOptions& options) {
   MeasuredRun run;
   if (options.pin) {
     CpuPlan plan = plan_cpus();
-    if (!request.cpu) request.cpu = plan.subject_cpu;
+    if (!request.cpu) {
+      request.cpu = plan.subject_cpu;
+    }
     // The sampler keeps off the subject's CPU only when the subject is pinned somewhere else.
-    if (plan.sampler_cpu && request.cpu != plan.sampler_cpu) run.sampler_cpu = plan.sampler_cpu;
+    if (plan.sampler_cpu && request.cpu != plan.sampler_cpu) {
+      run.sampler_cpu = plan.sampler_cpu;
+    }
   }
   run.subject_cpu = request.cpu;
 
@@ -33,13 +38,19 @@ Result<MeasuredRun> measure_run(Launcher& launcher, SpawnRequest request, const 
   Sampler sampler(SamplerOptions{options.sample_interval, run.sampler_cpu});
   const auto origin = std::chrono::steady_clock::now();
   Result<pid_t> pid = launcher.spawn(request);
-  if (!pid) return pid.status();
+  if (!pid) {
+    return pid.status();
+  }
   Status sampling = sampler.start(*pid, origin);
   Result<ChildResult> child = launcher.wait();
   run.sampled = sampler.stop();
-  if (!child) return child.status();
+  if (!child) {
+    return child.status();
+  }
   run.child = std::move(child).value();
-  if (!sampling) run.sampled = SamplerResult{};  // the timeline is simply absent
+  if (!sampling) {
+    run.sampled = SamplerResult{};  // the timeline is simply absent
+  }
 
   if (cgroup) {
     Result<std::uint64_t> peak = cgroup->peak_bytes();
@@ -49,7 +60,9 @@ Result<MeasuredRun> measure_run(Launcher& launcher, SpawnRequest request, const 
       run.charged_error = peak.message();
     }
     Status removed = cgroup->remove();
-    if (!removed && run.charged_error.empty()) run.charged_error = removed.message();
+    if (!removed && run.charged_error.empty()) {
+      run.charged_error = removed.message();
+    }
   }
 
   if (!run.child.report_text.empty()) {
@@ -74,7 +87,9 @@ std::string describe_failure(const ChildResult& child, double timeout_s) {
     return "killed by signal " + std::to_string(*child.signal) + " (" + (name ? name : "?") + ")" +
            (child.core_dumped ? ", core dumped" : "");
   }
-  if (child.exited && child.exit_status != 0) return "exit status " + std::to_string(child.exit_status);
+  if (child.exited && child.exit_status != 0) {
+    return "exit status " + std::to_string(child.exit_status);
+  }
   return {};
 }
 
@@ -89,8 +104,12 @@ void fill_run_record(const MeasuredRun& run, const MeasureOptions& options, doub
   record.wall_s = child.wall_s;
   record.user_s = child.user_s;
   record.system_s = child.system_s;
-  if (run.subject) apply_subject_report(*run.subject, record);
-  if (run.charged_peak_bytes) record.charged_peak = Figure{*run.charged_peak_bytes, Method::cgroup};
+  if (run.subject) {
+    apply_subject_report(*run.subject, record);
+  }
+  if (run.charged_peak_bytes) {
+    record.charged_peak = Figure{*run.charged_peak_bytes, Method::cgroup};
+  }
   if (!run.sampled.timeline.empty()) {
     const TimelinePoint& peak = run.sampled.peak;
     record.sampled_peak_rss = Figure{peak.rss_bytes, Method::sampled};

@@ -9,7 +9,8 @@
 //   MeasureOptions options;                        // 5 ms, pinned when there are two CPUs
 //   Result<MeasuredRun> run = measure_run(launcher, request, options);
 //   RunRecord record{...subject, phase, body_bytes...};
-//   if (run) fill_run_record(*run, options, record); else { record.ok = false; record.error = run.message(); }
+//   if (run) fill_run_record(*run, options, record); else { record.ok = false; record.error =
+//   run.message(); }
 
 #include <cstdint>
 #include <optional>
@@ -40,14 +41,15 @@ struct MeasuredRun {
   std::string subject_report_error;  ///< it published something that is not a subject report
   SamplerResult sampled;             ///< full resolution
   std::optional<std::uint64_t> charged_peak_bytes;
-  std::string charged_error;         ///< the cgroup was wanted and available but failed
-  std::optional<int> subject_cpu;    ///< where the child was pinned
+  std::string charged_error;       ///< the cgroup was wanted and available but failed
+  std::optional<int> subject_cpu;  ///< where the child was pinned
   std::optional<int> sampler_cpu;
 };
 
 /// Measures one run of `request`. An error only when it could not start (the message names the
 /// cause, e.g. a missing program); a run that failed or was killed is a MeasuredRun.
-Result<MeasuredRun> measure_run(Launcher& launcher, SpawnRequest request, const MeasureOptions& options);
+Result<MeasuredRun> measure_run(Launcher& launcher, SpawnRequest request,
+                                const MeasureOptions& options);
 
 /// Why a finished run failed, in one line ("killed by signal 9 (Killed)", "exit status 3",
 /// "timed out after 60 s and killed"), or empty when it succeeded.

@@ -33,7 +33,9 @@ TreeMemory read_tree_memory(pid_t root, std::vector<pid_t>& scratch) {
   for (std::size_t i = 0; i < scratch.size(); ++i) {
     pid_t pid = scratch[i];
     std::optional<ProcMemory> mem = read_proc_memory(pid);
-    if (!mem) continue;
+    if (!mem) {
+      continue;
+    }
     ++sum.processes;
     sum.anon_bytes += mem->rss_anon_bytes;
     sum.file_bytes += mem->rss_file_bytes;
@@ -45,12 +47,18 @@ TreeMemory read_tree_memory(pid_t root, std::vector<pid_t>& scratch) {
 }
 
 Sampler::~Sampler() {
-  if (thread_.joinable()) (void)stop();
+  if (thread_.joinable()) {
+    (void)stop();
+  }
 }
 
 Status Sampler::start(pid_t root, std::chrono::steady_clock::time_point origin) {
-  if (thread_.joinable()) return Status::Error("sampler: already started");
-  if (options_.interval.count() <= 0) return Status::Error("sampler: the interval must be positive");
+  if (thread_.joinable()) {
+    return Status::Error("sampler: already started");
+  }
+  if (options_.interval.count() <= 0) {
+    return Status::Error("sampler: the interval must be positive");
+  }
   stop_.store(false);
   result_ = SamplerResult{};
   thread_ = std::thread([this, root, origin] { loop(root, origin); });
@@ -71,7 +79,9 @@ Status Sampler::start(pid_t root, std::chrono::steady_clock::time_point origin) 
 
 SamplerResult Sampler::stop() {
   stop_.store(true);
-  if (thread_.joinable()) thread_.join();
+  if (thread_.joinable()) {
+    thread_.join();
+  }
   return std::move(result_);
 }
 
@@ -92,8 +102,12 @@ void Sampler::loop(pid_t root, std::chrono::steady_clock::time_point origin) {
       TimelinePoint point{seconds_between(origin, now), tree.rss_bytes, tree.anon_bytes,
                           tree.file_bytes, tree.shmem_bytes};
       result_.timeline.push_back(point);
-      if (point.rss_bytes > result_.peak.rss_bytes) result_.peak = point;
-      if (tree.processes > result_.max_processes) result_.max_processes = tree.processes;
+      if (point.rss_bytes > result_.peak.rss_bytes) {
+        result_.peak = point;
+      }
+      if (tree.processes > result_.max_processes) {
+        result_.max_processes = tree.processes;
+      }
     }
     // Absolute deadlines: the reading time does not stretch the interval. When a reading ran
     // past the next deadline, skip to the one after now instead of bursting to catch up.
@@ -104,7 +118,8 @@ void Sampler::loop(pid_t root, std::chrono::steady_clock::time_point origin) {
     }
     timespec mono{};
     ::clock_gettime(CLOCK_MONOTONIC, &mono);
-    bool late = mono.tv_sec > next.tv_sec || (mono.tv_sec == next.tv_sec && mono.tv_nsec > next.tv_nsec);
+    bool late =
+        mono.tv_sec > next.tv_sec || (mono.tv_sec == next.tv_sec && mono.tv_nsec > next.tv_nsec);
     if (late) {
       ++result_.missed_deadlines;
       next = mono;
@@ -115,9 +130,14 @@ void Sampler::loop(pid_t root, std::chrono::steady_clock::time_point origin) {
   }
 }
 
-std::vector<TimelinePoint> decimate(std::span<const TimelinePoint> timeline, std::size_t max_points) {
-  if (max_points == 0) return {};
-  if (timeline.size() <= max_points) return {timeline.begin(), timeline.end()};
+std::vector<TimelinePoint> decimate(std::span<const TimelinePoint> timeline,
+                                    std::size_t max_points) {
+  if (max_points == 0) {
+    return {};
+  }
+  if (timeline.size() <= max_points) {
+    return {timeline.begin(), timeline.end()};
+  }
   std::vector<TimelinePoint> out;
   out.reserve(max_points);
   const std::size_t n = timeline.size();
@@ -126,7 +146,9 @@ std::vector<TimelinePoint> decimate(std::span<const TimelinePoint> timeline, std
     std::size_t end = (b + 1) * n / max_points;
     const TimelinePoint* best = &timeline[begin];
     for (std::size_t i = begin + 1; i < end; ++i) {
-      if (timeline[i].rss_bytes > best->rss_bytes) best = &timeline[i];
+      if (timeline[i].rss_bytes > best->rss_bytes) {
+        best = &timeline[i];
+      }
     }
     out.push_back(*best);
   }
@@ -136,12 +158,18 @@ std::vector<TimelinePoint> decimate(std::span<const TimelinePoint> timeline, std
 CpuPlan plan_cpus() {
   cpu_set_t set;
   CPU_ZERO(&set);
-  if (::sched_getaffinity(0, sizeof set, &set) != 0) return {};
+  if (::sched_getaffinity(0, sizeof set, &set) != 0) {
+    return {};
+  }
   std::vector<int> allowed;
   for (int cpu = 0; cpu < CPU_SETSIZE && allowed.size() < 2; ++cpu) {
-    if (CPU_ISSET(cpu, &set)) allowed.push_back(cpu);
+    if (CPU_ISSET(cpu, &set)) {
+      allowed.push_back(cpu);
+    }
   }
-  if (allowed.size() < 2) return {};
+  if (allowed.size() < 2) {
+    return {};
+  }
   return CpuPlan{allowed[0], allowed[1]};
 }
 

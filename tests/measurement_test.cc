@@ -3,6 +3,7 @@
 // Margins are DESIGN §6's max(256 KiB, 0.5%); nothing here asserts on wall-clock time. Memory
 // assertions skip themselves under ASan, whose shadow memory is in every RSS figure.
 
+#include <gtest/gtest.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -11,8 +12,6 @@
 #include <cstring>
 #include <memory>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "harness/cgroup.h"
 #include "harness/launcher.h"
@@ -53,11 +52,15 @@ Measured measure(Launcher& launcher, const SpawnRequest& request,
   options.charged_memory = false;  // the cgroup tests below make their own
   Result<MeasuredRun> run = measure_run(launcher, request, options);
   EXPECT_TRUE(run.ok()) << run.message();
-  if (!run) return m;
+  if (!run) {
+    return m;
+  }
   m.child = run->child;
   m.sampled = run->sampled;
   EXPECT_TRUE(run->subject.has_value()) << run->subject_report_error << ": " << m.child.report_text;
-  if (run->subject) m.subject = *run->subject;
+  if (run->subject) {
+    m.subject = *run->subject;
+  }
   // The figures, for --gtest_output=json:FILE (MEASURING.md quotes them).
   record("wait4_max_rss_bytes", m.child.max_rss_bytes);
   record("subject_start_rss_bytes", m.subject.start_rss_bytes);
@@ -147,8 +150,8 @@ TEST(MeasurementTest, Wait4SeesTheLargestProcessAndTheSamplerSumsTheTree) {
   Result<Launcher> launcher = Launcher::start();
   ASSERT_TRUE(launcher.ok()) << launcher.message();
   // Three children of 24, 40 and 32 MiB, alive together for a second, and the parent's own 8.
-  Measured m = measure(*launcher,
-                       calibrate_request({"--mib", "8", "--children", "24,40,32", "--hold-ms", "1000"}));
+  Measured m = measure(
+      *launcher, calibrate_request({"--mib", "8", "--children", "24,40,32", "--hold-ms", "1000"}));
   ASSERT_TRUE(m.child.succeeded());
   const std::uint64_t base = m.subject.start_rss_bytes;
   // wait4: the largest single process (the 40 MiB child), never a sum.
@@ -194,7 +197,9 @@ TEST(MeasurementTest, ChargedPeakCoversWhatTheSubjectTouchedWhereACgroupCanBeMad
 TEST(MeasurementTest, ChargedPeakIncludesThePageCacheARunWrites) {
   SKIP_UNDER_SANITIZERS();
   const CgroupSupport& support = memory_cgroup_support();
-  if (!support.availability.available) GTEST_SKIP() << support.availability.detail;
+  if (!support.availability.available) {
+    GTEST_SKIP() << support.availability.detail;
+  }
   Result<Launcher> launcher = Launcher::start();
   ASSERT_TRUE(launcher.ok()) << launcher.message();
   Result<MemoryCgroup> cgroup = MemoryCgroup::create(support);
@@ -223,7 +228,8 @@ TEST(MeasureRunTest, FillsEveryFigureWithItsMethod) {
   ASSERT_TRUE(launcher.ok()) << launcher.message();
   MeasureOptions options;
   options.timeline_points = 20;
-  Result<MeasuredRun> run = measure_run(*launcher, calibrate_request({"--mib", "32", "--hold-ms", "200"}), options);
+  Result<MeasuredRun> run =
+      measure_run(*launcher, calibrate_request({"--mib", "32", "--hold-ms", "200"}), options);
   ASSERT_TRUE(run.ok()) << run.message();
   RunRecord record;
   fill_run_record(*run, options, 120, record);
@@ -258,7 +264,8 @@ TEST(MeasureRunTest, AFailedRunIsARecordWithItsReason) {
   Result<Launcher> launcher = Launcher::start();
   ASSERT_TRUE(launcher.ok()) << launcher.message();
   MeasureOptions options;
-  Result<MeasuredRun> killed = measure_run(*launcher, calibrate_request({"--mib", "1", "--signal", "KILL"}), options);
+  Result<MeasuredRun> killed =
+      measure_run(*launcher, calibrate_request({"--mib", "1", "--signal", "KILL"}), options);
   ASSERT_TRUE(killed.ok()) << killed.message();
   RunRecord record;
   fill_run_record(*killed, options, 120, record);
