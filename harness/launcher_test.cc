@@ -106,6 +106,23 @@ TEST_F(LauncherTest, AppliesEnvironmentWorkingDirectoryAndRedirections) {
   EXPECT_EQ(slurp(dir_ / "err.txt"), "oops\n");
 }
 
+TEST(LauncherEnvTest, ARunWithoutAReportPipeDoesNotSeeAnInheritedReportFd) {
+  // As when peakbench itself runs under a harness: the variable is in the launcher's environment.
+  ASSERT_EQ(::setenv(kReportFdEnv, "7", 1), 0);
+  Result<Launcher> launcher = Launcher::start();
+  ::unsetenv(kReportFdEnv);
+  ASSERT_TRUE(launcher.ok()) << launcher.message();
+  fs::path out = fs::temp_directory_path() / ("peakbench-env-" + std::to_string(::getpid()));
+  SpawnRequest request;
+  request.argv = {"sh", "-c", "echo \"[${PEAKBENCH_REPORT_FD-unset}]\""};
+  request.report_pipe = false;
+  request.stdout_path = out;
+  Result<ChildResult> result = launcher->run(request);
+  ASSERT_TRUE(result.ok()) << result.message();
+  EXPECT_EQ(slurp(out), "[unset]\n");
+  fs::remove(out);
+}
+
 TEST_F(LauncherTest, ForwardsWhatTheChildWritesOnTheReportPipe) {
   SpawnRequest request;
   request.argv = {"sh", "-c", "printf 'hello report' >&3"};

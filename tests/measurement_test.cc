@@ -222,6 +222,23 @@ TEST(MeasurementTest, ChargedPeakIncludesThePageCacheARunWrites) {
   EXPECT_GE(*charged, 64 * kMiB);
 }
 
+// jemalloc preloaded into the subject: the probe finds mallctl and reports thread.peak per phase.
+TEST(MeasurementTest, APreloadedJemallocGivesTheHeapPeakPerPhase) {
+  SKIP_UNDER_SANITIZERS();
+  Result<Launcher> launcher = Launcher::start();
+  ASSERT_TRUE(launcher.ok()) << launcher.message();
+  SpawnRequest request = calibrate_request({"--mib", "24"});
+  request.env = {{"LD_PRELOAD", PEAKBENCH_JEMALLOC_SO}};
+  Measured m = measure(*launcher, request);
+  ASSERT_TRUE(m.child.succeeded());
+  EXPECT_EQ(m.subject.allocator, "jemalloc");
+  ASSERT_EQ(m.subject.phases.size(), 1u);
+  ASSERT_TRUE(m.subject.phases[0].heap_peak.has_value());
+  // Size classes round up (100 MiB counts 112 MiB); 24 MiB is itself a size class.
+  EXPECT_GE(m.subject.phases[0].heap_peak->bytes, 24 * kMiB);
+  EXPECT_LT(m.subject.phases[0].heap_peak->bytes, 32 * kMiB);
+}
+
 TEST(MeasureRunTest, FillsEveryFigureWithItsMethod) {
   SKIP_UNDER_SANITIZERS();
   Result<Launcher> launcher = Launcher::start();
