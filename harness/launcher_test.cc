@@ -240,6 +240,43 @@ TEST_F(LauncherTest, TruncatesAReportPastItsLimit) {
   EXPECT_TRUE(report->succeeded());
 }
 
+TEST(LauncherOwnerTest, KillsTheRunAndExitsWhenItsOwnerDies) {
+  int pids[2];
+  ASSERT_EQ(::pipe(pids), 0);
+  pid_t owner = ::fork();
+  if (owner == 0) {
+    // The owner starts a launcher and a long run, tells the test the run's PID, and dies
+    // without any destructor running.
+    Result<Launcher> launcher = Launcher::start();
+    SpawnRequest request;
+    request.argv = {"sleep", "600"};
+    pid_t run = -1;
+    if (launcher) {
+      Result<pid_t> pid = launcher->spawn(request);
+      if (pid) {
+        run = *pid;
+      }
+    }
+    (void)!::write(pids[1], &run, sizeof run);
+    ::_exit(0);
+  }
+  ::close(pids[1]);
+  pid_t run = -1;
+  ASSERT_EQ(::read(pids[0], &run, sizeof run), static_cast<ssize_t>(sizeof run));
+  ::close(pids[0]);
+  ASSERT_GT(run, 0);
+  ASSERT_EQ(::waitpid(owner, nullptr, 0), owner);
+  // The launcher sees EOF on its socket, kills the run and reaps it. Poll for that, bounded.
+  bool gone = false;
+  for (int i = 0; i < 500 && !gone; ++i) {
+    gone = ::kill(run, 0) == -1 && errno == ESRCH;
+    if (!gone) {
+      ::usleep(10 * 1000);
+    }
+  }
+  EXPECT_TRUE(gone) << "the run " << run << " outlived its owner by 5 s";
+}
+
 TEST_F(LauncherTest, ExitsWhenItsOwnerGoes) {
   pid_t pid = launcher().pid();
   launcher_.reset();  // closes the socket and reaps the launcher
