@@ -1,5 +1,7 @@
 #include "harness/measure_run.h"
 
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -7,6 +9,34 @@
 #include "harness/cgroup.h"
 
 namespace peakbench {
+
+std::map<std::string, MethodAvailability> detect_methods(
+    const std::filesystem::path& jemalloc_library) {
+  std::map<std::string, MethodAvailability> methods;
+  methods["kernel-hwm"] = {true, "wait4 ru_maxrss: the largest single process of the run"};
+  // The probe resets VmHWM per phase through its own clear_refs; without write access the phase
+  // peaks would include everything before them.
+  bool clear_refs = ::access("/proc/self/clear_refs", W_OK) == 0;
+  methods["self"] = {clear_refs, clear_refs
+                                     ? "VmHWM inside the built-in subject, reset per phase by "
+                                       "/proc/self/clear_refs"
+                                     : "/proc/self/clear_refs is not writable"};
+  // Without CONFIG_PROC_CHILDREN the sampler would see the root process only.
+  std::string children = "/proc/self/task/" + std::to_string(::gettid()) + "/children";
+  bool tree = ::access(children.c_str(), R_OK) == 0;
+  methods["sampled"] = {
+      tree, tree ? "/proc/PID/status summed over /proc/PID/task/TID/children"
+                 : "no /proc/PID/task/TID/children (kernel without CONFIG_PROC_CHILDREN)"};
+  methods["cgroup"] = memory_cgroup_support().availability;
+  std::error_code ec;
+  bool jemalloc = !jemalloc_library.empty() && std::filesystem::exists(jemalloc_library, ec);
+  methods["jemalloc"] = {jemalloc,
+                         jemalloc ? "thread.peak of the subject's main thread, "
+                                    "preloading " +
+                                        jemalloc_library.string()
+                                  : "no jemalloc library at '" + jemalloc_library.string() + "'"};
+  return methods;
+}
 
 Result<MeasuredRun> measure_run(Launcher& launcher, SpawnRequest request,
                                 const MeasureOptions& options) {

@@ -13,6 +13,8 @@
 //   run.message(); }
 
 #include <cstdint>
+#include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -45,6 +47,12 @@ struct MeasuredRun {
   std::optional<int> subject_cpu;  ///< where the child was pinned
   std::optional<int> sampler_cpu;
 };
+
+/// What each method can do on this host, by the report's method names ("kernel-hwm", "self",
+/// "sampled", "cgroup", "jemalloc"), for ReportMeta::methods. Detail names the interface used, or
+/// why it is unavailable. `jemalloc_library` is the library a subject would preload.
+std::map<std::string, MethodAvailability> detect_methods(
+    const std::filesystem::path& jemalloc_library);
 
 /// Measures one run of `request`. An error only when it could not start (the message names the
 /// cause, e.g. a missing program); a run that failed or was killed is a MeasuredRun.

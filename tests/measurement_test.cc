@@ -277,6 +277,18 @@ TEST(MeasureRunTest, FillsEveryFigureWithItsMethod) {
   }
 }
 
+TEST(MeasureRunTest, SaysWhichMethodsThisHostHas) {
+  std::map<std::string, MethodAvailability> methods = detect_methods(PEAKBENCH_JEMALLOC_SO);
+  for (const char* name : {"kernel-hwm", "self", "sampled", "cgroup", "jemalloc"}) {
+    ASSERT_EQ(methods.count(name), 1u) << name;
+    EXPECT_FALSE(methods[name].detail.empty()) << name;
+  }
+  EXPECT_TRUE(methods["kernel-hwm"].available);
+  EXPECT_TRUE(methods["sampled"].available) << methods["sampled"].detail;
+  EXPECT_EQ(methods["cgroup"].available, memory_cgroup_support().availability.available);
+  EXPECT_FALSE(detect_methods("/nonexistent/libjemalloc.so")["jemalloc"].available);
+}
+
 TEST(MeasureRunTest, AFailedRunIsARecordWithItsReason) {
   Result<Launcher> launcher = Launcher::start();
   ASSERT_TRUE(launcher.ok()) << launcher.message();
