@@ -67,6 +67,7 @@ Result<MeasuredRun> measure_run(Launcher& launcher, SpawnRequest request,
 
   Sampler sampler(SamplerOptions{options.sample_interval, run.sampler_cpu});
   const auto origin = std::chrono::steady_clock::now();
+  run.spawn_monotonic_s = std::chrono::duration<double>(origin.time_since_epoch()).count();
   Result<pid_t> pid = launcher.spawn(request);
   if (!pid) {
     return pid.status();
@@ -136,6 +137,14 @@ void fill_run_record(const MeasuredRun& run, const MeasureOptions& options, doub
   record.system_s = child.system_s;
   if (run.subject) {
     apply_subject_report(*run.subject, record);
+    // The probe counts from its own start; the timeline from the spawn. Same clock, so shift.
+    if (run.subject->origin_monotonic_s > 0 && run.spawn_monotonic_s > 0) {
+      double offset_s = run.subject->origin_monotonic_s - run.spawn_monotonic_s;
+      for (PhasePeak& phase : record.phases) {
+        phase.start_s += offset_s;
+        phase.end_s += offset_s;
+      }
+    }
   }
   if (run.charged_peak_bytes) {
     record.charged_peak = Figure{*run.charged_peak_bytes, Method::cgroup};

@@ -41,7 +41,8 @@ struct MeasuredRun {
   /// What the subject published on the report pipe, parsed; empty when it published nothing.
   std::optional<SubjectReport> subject;
   std::string subject_report_error;  ///< it published something that is not a subject report
-  SamplerResult sampled;             ///< full resolution
+  SamplerResult sampled;             ///< full resolution, times since spawn_monotonic_s
+  double spawn_monotonic_s = 0;      ///< CLOCK_MONOTONIC seconds just before the spawn
   std::optional<std::uint64_t> charged_peak_bytes;
   std::string charged_error;       ///< the cgroup was wanted and available but failed
   std::optional<int> subject_cpu;  ///< where the child was pinned
@@ -65,7 +66,8 @@ std::string describe_failure(const ChildResult& child, double timeout_s);
 
 /// Fills the measured fields of `record`: ok, exit_status, signal, error, peak_rss (kernel-hwm),
 /// wall/user/system time, the subject's figures (self, jemalloc), charged_peak (cgroup),
-/// sampled_peak_* (sampled) and the decimated timeline. Leaves the scenario fields alone.
+/// sampled_peak_* (sampled) and the decimated timeline. Phase times are moved to the timeline's
+/// axis (seconds since the spawn). Leaves the scenario fields alone.
 void fill_run_record(const MeasuredRun& run, const MeasureOptions& options, double timeout_s,
                      RunRecord& record);
 

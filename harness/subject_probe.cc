@@ -46,6 +46,8 @@ std::string_view phase_label(SubjectPhase phase) {
 
 SubjectProbe::SubjectProbe(int report_fd)
     : fd_(report_fd), start_(std::chrono::steady_clock::now()) {
+  // libstdc++'s steady_clock is CLOCK_MONOTONIC, shared by every process on the host.
+  report_.origin_monotonic_s = std::chrono::duration<double>(start_.time_since_epoch()).count();
   // What the subject spawns must not inherit the pipe (nor publish into it); a descriptor that
   // is not open is no report fd at all.
   if (fd_ >= 0 && ::fcntl(fd_, F_SETFD, FD_CLOEXEC) != 0) {
@@ -156,6 +158,7 @@ std::string to_json_text(const SubjectReport& r) {
   nlohmann::ordered_json j;
   j["start_rss_bytes"] = r.start_rss_bytes;
   j["peak_rss_bytes"] = r.peak_rss_bytes;
+  j["origin_monotonic_s"] = r.origin_monotonic_s;
   j["phases"] = nlohmann::ordered_json::array();
   for (const PhasePeak& p : r.phases) {
     nlohmann::ordered_json phase;
@@ -189,6 +192,7 @@ Result<SubjectReport> parse_subject_report(std::string_view text) {
     SubjectReport r;
     r.start_rss_bytes = j.at("start_rss_bytes").get<std::uint64_t>();
     r.peak_rss_bytes = j.at("peak_rss_bytes").get<std::uint64_t>();
+    r.origin_monotonic_s = j.value("origin_monotonic_s", 0.0);
     for (const auto& p : j.at("phases")) {
       PhasePeak peak;
       peak.phase = p.at("phase").get<std::string>();

@@ -31,8 +31,11 @@ namespace peakbench {
 /// What a subject publishes about itself.
 struct SubjectReport {
   std::uint64_t start_rss_bytes = 0;  ///< VmRSS when the probe was made
-  std::uint64_t peak_rss_bytes = 0;   ///< max of VmHWM over the whole run, across resets
-  std::vector<PhasePeak> phases;      ///< in the order they ran (self_hwm; heap: jemalloc)
+  /// CLOCK_MONOTONIC seconds when the probe was made; phase times count from here. The clock is
+  /// the same in every process, so the parent can put phases on its own time axis.
+  double origin_monotonic_s = 0;
+  std::uint64_t peak_rss_bytes = 0;  ///< max of VmHWM over the whole run, across resets
+  std::vector<PhasePeak> phases;     ///< in the order they ran (self_hwm; heap: jemalloc)
   std::uint64_t bytes_received = 0;
   std::uint64_t bytes_written = 0;
   std::string allocator;          ///< "jemalloc" when mallctl was found, else "glibc"

@@ -258,6 +258,10 @@ TEST(MeasureRunTest, FillsEveryFigureWithItsMethod) {
   EXPECT_EQ(record.subject_peak_rss->method, Method::self_hwm);
   ASSERT_TRUE(record.subject_start_rss.has_value());
   ASSERT_EQ(record.phases.size(), 1u);
+  // On the timeline's axis: after the spawn, before the run ended.
+  EXPECT_GT(record.phases[0].start_s, 0.0);
+  EXPECT_LE(record.phases[0].start_s, record.phases[0].end_s);
+  EXPECT_LT(record.phases[0].end_s, record.wall_s);
   EXPECT_EQ(record.bytes_written, 32 * kMiB);
   ASSERT_TRUE(record.sampled_peak_rss.has_value());
   EXPECT_EQ(record.sampled_peak_rss->method, Method::sampled);
