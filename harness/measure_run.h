@@ -4,14 +4,19 @@
 // the subject's own report. `peakbench run` calls measure_run() per scenario run and
 // fill_run_record() to put the figures, each with its method, into the report model.
 //
-//   Launcher launcher = *Launcher::start();        // first thing, while the process is small
-//   ... start the server, prepare the cache ...
-//   MeasureOptions options;                        // 5 ms, pinned when there are two CPUs
-//   Result<MeasuredRun> run = measure_run(launcher, request, options);
-//   RunRecord record{...subject, phase, body_bytes...};
-//   if (run) fill_run_record(*run, options, record); else { record.ok = false; record.error =
-//   run.message(); }
+//   Result<Launcher> launcher = Launcher::start();  // first thing, while the process is small
+//   ... start the server, prepare the cache dir ...
+//   MeasureOptions options;                          // 5 ms, pinned when there are two CPUs
+//   Result<MeasuredRun> run = measure_run(*launcher, request, options);
+//   RunRecord record;                                // subject, phase, body_bytes, ... set here
+//   if (run) {
+//     fill_run_record(*run, options, request.timeout_s, record);
+//   } else {
+//     record.ok = false;
+//     record.error = run.message();                  // e.g. the program could not be run
+//   }
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <map>
