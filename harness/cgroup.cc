@@ -21,23 +21,29 @@ std::string errno_text() { return std::strerror(errno); }
 
 Status write_text(const fs::path& file, std::string_view text) {
   int fd = ::open(file.c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return Status::Error("cannot open " + file.string() + ": " + errno_text());
+  if (fd < 0) {
+    return Status::Error("cannot open " + file.string() + ": " + errno_text());
+  }
   bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
   std::string why = ok ? "" : errno_text();
   ::close(fd);
-  if (!ok) return Status::Error("cannot write " + file.string() + ": " + why);
+  if (!ok) {
+    return Status::Error("cannot write " + file.string() + ": " + why);
+  }
   return Status::Ok();
 }
 
 Result<std::uint64_t> read_number(const fs::path& file) {
   std::ifstream in(file);
   std::uint64_t value = 0;
-  if (!(in >> value)) return Status::Error("cannot read a number from " + file.string());
+  if (!(in >> value)) {
+    return Status::Error("cannot read a number from " + file.string());
+  }
   return value;
 }
 
 struct Mount {
-  fs::path root;         // the hierarchy's directory shown at the mount point
+  fs::path root;  // the hierarchy's directory shown at the mount point
   fs::path mount_point;
 };
 
@@ -54,12 +60,16 @@ std::optional<Mount> find_mount(const fs::path& mountinfo, bool v2) {
     }
     std::string fstype, source, super_options;
     fields >> fstype >> source >> super_options;
-    if (v2 && fstype == "cgroup2") return Mount{root, mount_point};
+    if (v2 && fstype == "cgroup2") {
+      return Mount{root, mount_point};
+    }
     if (!v2 && fstype == "cgroup") {
       std::istringstream opts(super_options);
       std::string opt;
       while (std::getline(opts, opt, ',')) {
-        if (opt == "memory") return Mount{root, mount_point};
+        if (opt == "memory") {
+          return Mount{root, mount_point};
+        }
       }
     }
   }
@@ -73,16 +83,22 @@ std::optional<std::string> own_cgroup_path(const fs::path& self_cgroup, bool v2)
   while (std::getline(in, line)) {
     std::size_t a = line.find(':');
     std::size_t b = a == std::string::npos ? a : line.find(':', a + 1);
-    if (b == std::string::npos) continue;
+    if (b == std::string::npos) {
+      continue;
+    }
     std::string hierarchy = line.substr(0, a);
     std::string controllers = line.substr(a + 1, b - a - 1);
     std::string path = line.substr(b + 1);
-    if (v2 && hierarchy == "0" && controllers.empty()) return path;
+    if (v2 && hierarchy == "0" && controllers.empty()) {
+      return path;
+    }
     if (!v2) {
       std::istringstream list(controllers);
       std::string c;
       while (std::getline(list, c, ',')) {
-        if (c == "memory") return path;
+        if (c == "memory") {
+          return path;
+        }
       }
     }
   }
@@ -92,7 +108,9 @@ std::optional<std::string> own_cgroup_path(const fs::path& self_cgroup, bool v2)
 // The directory of cgroup `path` under `mount` (the mount may show a sub-tree only).
 fs::path cgroup_dir(const Mount& mount, const std::string& path) {
   fs::path rel = fs::path(path).lexically_relative(mount.root);
-  if (rel.empty() || rel.native().rfind("..", 0) == 0) rel = fs::path(path).relative_path();
+  if (rel.empty() || rel.native().rfind("..", 0) == 0) {
+    rel = fs::path(path).relative_path();
+  }
   return (mount.mount_point / rel).lexically_normal();
 }
 
@@ -134,16 +152,22 @@ CgroupSupport detect_memory_cgroup(const fs::path& mountinfo, const fs::path& se
   // v2 mount has no controllers.
   for (bool v2 : {false, true}) {
     std::optional<Mount> mount = find_mount(mountinfo, v2);
-    if (!mount) continue;
+    if (!mount) {
+      continue;
+    }
     std::optional<std::string> path = own_cgroup_path(self_cgroup, v2);
-    if (!path) continue;
+    if (!path) {
+      continue;
+    }
     CgroupVersion version = v2 ? CgroupVersion::v2 : CgroupVersion::v1;
     fs::path dir = cgroup_dir(*mount, *path);
     if (v2) {
       std::ifstream controllers(dir / "cgroup.controllers");
-      std::string list((std::istreambuf_iterator<char>(controllers)), std::istreambuf_iterator<char>());
+      std::string list((std::istreambuf_iterator<char>(controllers)),
+                       std::istreambuf_iterator<char>());
       if (list.find("memory") == std::string::npos) {
-        support.availability = {false, "cgroup v2 at " + dir.string() + " has no memory controller"};
+        support.availability = {false,
+                                "cgroup v2 at " + dir.string() + " has no memory controller"};
         continue;
       }
     }
@@ -153,7 +177,9 @@ CgroupSupport detect_memory_cgroup(const fs::path& mountinfo, const fs::path& se
       support.parent_dir = dir;
       return support;
     }
-    if (!v2) return support;  // v1 memory was there but refused: that is the reason to give
+    if (!v2) {
+      return support;  // v1 memory was there but refused: that is the reason to give
+    }
   }
   if (support.availability.detail.empty()) {
     support.availability = {false, "no memory cgroup controller mounted"};
@@ -162,7 +188,8 @@ CgroupSupport detect_memory_cgroup(const fs::path& mountinfo, const fs::path& se
 }
 
 const CgroupSupport& memory_cgroup_support() {
-  static const CgroupSupport support = detect_memory_cgroup("/proc/self/mountinfo", "/proc/self/cgroup");
+  static const CgroupSupport support =
+      detect_memory_cgroup("/proc/self/mountinfo", "/proc/self/cgroup");
   return support;
 }
 
@@ -178,7 +205,9 @@ Result<MemoryCgroup> MemoryCgroup::create(const CgroupSupport& support) {
   // A fresh cgroup's counter starts at zero; v1 is reset anyway in case the kernel reused state.
   if (support.version == CgroupVersion::v1) {
     Status reset = cgroup.reset_peak();
-    if (!reset) return reset;
+    if (!reset) {
+      return reset;
+    }
   }
   return cgroup;
 }
@@ -198,12 +227,16 @@ MemoryCgroup& MemoryCgroup::operator=(MemoryCgroup&& other) noexcept {
 MemoryCgroup::~MemoryCgroup() { (void)remove(); }
 
 Result<std::uint64_t> MemoryCgroup::peak_bytes() const {
-  if (dir_.empty()) return Status::Error("cgroup: removed");
+  if (dir_.empty()) {
+    return Status::Error("cgroup: removed");
+  }
   return read_number(dir_ / peak_file(version_));
 }
 
 Status MemoryCgroup::reset_peak() {
-  if (dir_.empty()) return Status::Error("cgroup: removed");
+  if (dir_.empty()) {
+    return Status::Error("cgroup: removed");
+  }
   // v1: writing 0 sets max_usage to the current usage. v2: any write resets memory.peak for
   // this open file only (kernel >= 6.12), so a reader would need the same fd; fresh cgroups per
   // run make it unnecessary.
@@ -211,7 +244,9 @@ Status MemoryCgroup::reset_peak() {
 }
 
 Status MemoryCgroup::remove() {
-  if (dir_.empty()) return Status::Ok();
+  if (dir_.empty()) {
+    return Status::Ok();
+  }
   if (version_ == CgroupVersion::v1) {
     // Moves the page cache still charged here to the parent so that rmdir does not leave it
     // stranded in an offline cgroup.
@@ -223,7 +258,9 @@ Status MemoryCgroup::remove() {
       dir_.clear();
       return Status::Ok();
     }
-    if (errno != EBUSY) break;
+    if (errno != EBUSY) {
+      break;
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   Status failed = Status::Error("cannot remove cgroup " + dir_.string() + ": " + errno_text());

@@ -54,7 +54,8 @@ class MemoryCgroup {
   Status remove();
 
  private:
-  MemoryCgroup(std::filesystem::path dir, CgroupVersion version) : dir_(std::move(dir)), version_(version) {}
+  MemoryCgroup(std::filesystem::path dir, CgroupVersion version)
+      : dir_(std::move(dir)), version_(version) {}
   std::filesystem::path dir_;
   CgroupVersion version_ = CgroupVersion::none;
 };

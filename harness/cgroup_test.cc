@@ -1,11 +1,10 @@
 #include "harness/cgroup.h"
 
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
-
-#include <gtest/gtest.h>
 
 namespace peakbench {
 namespace {
@@ -27,9 +26,10 @@ class CgroupDetection : public ::testing::Test {
 };
 
 TEST_F(CgroupDetection, SaysSoWhenNoMemoryControllerIsMounted) {
-  fs::path mountinfo = write("mountinfo",
-                             "31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw\n"
-                             "32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu\n");
+  fs::path mountinfo =
+      write("mountinfo",
+            "31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw\n"
+            "32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu\n");
   fs::path self = write("cgroup", "1:cpu:/\n");
   CgroupSupport support = detect_memory_cgroup(mountinfo, self);
   EXPECT_FALSE(support.availability.available);
@@ -48,9 +48,28 @@ TEST_F(CgroupDetection, SaysWhyWhenACgroupCannotBeMade) {
       << support.availability.detail;
 }
 
+TEST_F(CgroupDetection, FindsOurV2CgroupAndSaysWhenChildrenGetNoMemoryController) {
+  // A v2 hierarchy "mounted" on a plain directory: mkdir works, but a new directory has no
+  // memory.peak, as when memory is not in the parent's cgroup.subtree_control.
+  fs::create_directories(dir_ / "v2" / "user.slice");
+  write("v2/user.slice/cgroup.controllers", "cpu io memory pids\n");
+  fs::path mountinfo =
+      write("mountinfo", "41 31 0:38 / " + (dir_ / "v2").string() + " rw - cgroup2 cgroup2 rw\n");
+  fs::path self = write("cgroup", "0::/user.slice\n");
+  CgroupSupport support = detect_memory_cgroup(mountinfo, self);
+  EXPECT_FALSE(support.availability.available);
+  EXPECT_NE(support.availability.detail.find("no memory.peak"), std::string::npos)
+      << support.availability.detail;
+  EXPECT_NE(support.availability.detail.find((dir_ / "v2" / "user.slice").string()),
+            std::string::npos)
+      << support.availability.detail;
+}
+
 TEST(MemoryCgroupTest, IsMadeAndRemovedWhereAvailable) {
   const CgroupSupport& support = memory_cgroup_support();
-  if (!support.availability.available) GTEST_SKIP() << support.availability.detail;
+  if (!support.availability.available) {
+    GTEST_SKIP() << support.availability.detail;
+  }
   Result<MemoryCgroup> cgroup = MemoryCgroup::create(support);
   ASSERT_TRUE(cgroup.ok()) << cgroup.message();
   fs::path dir = cgroup->dir();

@@ -14,13 +14,21 @@ namespace {
 // The output of a shell command, trailing newline removed; empty when it failed.
 std::string command_output(const std::string& command) {
   FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) return {};
+  if (pipe == nullptr) {
+    return {};
+  }
   std::string out;
   char buf[256];
-  while (std::size_t n = std::fread(buf, 1, sizeof buf, pipe)) out.append(buf, n);
+  while (std::size_t n = std::fread(buf, 1, sizeof buf, pipe)) {
+    out.append(buf, n);
+  }
   int status = ::pclose(pipe);
-  if (status != 0) return {};
-  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+  if (status != 0) {
+    return {};
+  }
+  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) {
+    out.pop_back();
+  }
   return out;
 }
 
@@ -41,13 +49,17 @@ std::string shell_quote(const std::string& text) {
 HostInfo read_host_info() {
   HostInfo host;
   utsname names{};
-  if (::uname(&names) == 0) host.kernel = std::string(names.sysname) + " " + names.release;
+  if (::uname(&names) == 0) {
+    host.kernel = std::string(names.sysname) + " " + names.release;
+  }
   std::ifstream cpuinfo("/proc/cpuinfo");
   std::string line;
   while (std::getline(cpuinfo, line)) {
     if (line.rfind("model name", 0) == 0) {
       std::size_t colon = line.find(':');
-      if (colon != std::string::npos) host.cpu_model = line.substr(line.find_first_not_of(' ', colon + 1));
+      if (colon != std::string::npos) {
+        host.cpu_model = line.substr(line.find_first_not_of(' ', colon + 1));
+      }
       break;
     }
   }
@@ -58,7 +70,9 @@ HostInfo read_host_info() {
     if (line.rfind("MemTotal:", 0) == 0) {
       std::istringstream fields(line.substr(9));
       std::uint64_t kb = 0;
-      if (fields >> kb) host.memory_bytes = kb * 1024;
+      if (fields >> kb) {
+        host.memory_bytes = kb * 1024;
+      }
       break;
     }
   }
@@ -69,7 +83,9 @@ GitInfo read_git_info(const std::filesystem::path& dir) {
   GitInfo info;
   const std::string git = "git -C " + shell_quote(dir.string()) + " ";
   info.commit = command_output(git + "rev-parse HEAD 2>/dev/null");
-  if (info.commit.empty()) return info;
+  if (info.commit.empty()) {
+    return info;
+  }
   info.branch = command_output(git + "rev-parse --abbrev-ref HEAD 2>/dev/null");
   info.dirty = !command_output(git + "status --porcelain --untracked-files=no 2>/dev/null").empty();
   return info;

@@ -15,7 +15,9 @@ TEST(HostInfoTest, ReadsKernelCpuCoresAndMemory) {
 
 TEST(GitInfoTest, ReadsTheCheckoutAndNothingOutsideOne) {
   GitInfo here = read_git_info(PEAKBENCH_SOURCE_DIR);
-  if (here.commit.empty()) GTEST_SKIP() << "the sources are not a git checkout";
+  if (here.commit.empty()) {
+    GTEST_SKIP() << "the sources are not a git checkout";
+  }
   EXPECT_EQ(here.commit.size(), 40u);
   EXPECT_FALSE(here.branch.empty());
   GitInfo nowhere = read_git_info("/proc");
@@ -26,7 +28,8 @@ TEST(GitInfoTest, ReadsTheCheckoutAndNothingOutsideOne) {
 
 TEST(Iso8601Test, WritesUtcWithSecondsAndZ) {
   EXPECT_EQ(iso8601_utc(std::chrono::system_clock::time_point{}), "1970-01-01T00:00:00Z");
-  EXPECT_EQ(iso8601_utc(std::chrono::system_clock::from_time_t(1764083045)), "2025-11-25T15:04:05Z");
+  EXPECT_EQ(iso8601_utc(std::chrono::system_clock::from_time_t(1764083045)),
+            "2025-11-25T15:04:05Z");
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "harness/launcher.h"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -18,6 +19,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <string_view>
+
+#include "harness/proc_status.h"
 
 extern char** environ;
 
@@ -58,7 +61,9 @@ class Decoder {
   bool get_f64(double& v) { return get_raw(&v, sizeof v); }
   bool get_str(std::string& s) {
     std::int64_t n = 0;
-    if (!get_i64(n) || n < 0 || static_cast<std::size_t>(n) > in_.size()) return false;
+    if (!get_i64(n) || n < 0 || static_cast<std::size_t>(n) > in_.size()) {
+      return false;
+    }
     s.assign(in_.substr(0, static_cast<std::size_t>(n)));
     in_.remove_prefix(static_cast<std::size_t>(n));
     return true;
@@ -66,7 +71,9 @@ class Decoder {
 
  private:
   bool get_raw(void* out, std::size_t n) {
-    if (in_.size() < n) return false;
+    if (in_.size() < n) {
+      return false;
+    }
     std::memcpy(out, in_.data(), n);
     in_.remove_prefix(n);
     return true;
@@ -77,8 +84,12 @@ class Decoder {
 bool write_all(int fd, const char* data, std::size_t size) {
   while (size > 0) {
     ssize_t n = ::write(fd, data, size);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      return false;
+    }
     data += n;
     size -= static_cast<std::size_t>(n);
   }
@@ -88,8 +99,12 @@ bool write_all(int fd, const char* data, std::size_t size) {
 bool read_all(int fd, char* data, std::size_t size) {
   while (size > 0) {
     ssize_t n = ::read(fd, data, size);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;  // EOF: the other end is gone
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      return false;  // EOF: the other end is gone
+    }
     data += n;
     size -= static_cast<std::size_t>(n);
   }
@@ -106,17 +121,25 @@ bool send_frame(int fd, const Encoder& message) {
 // A frame's payload; empty optional on EOF or error.
 std::optional<std::string> receive_frame(int fd) {
   std::uint32_t size = 0;
-  if (!read_all(fd, reinterpret_cast<char*>(&size), sizeof size)) return std::nullopt;
+  if (!read_all(fd, reinterpret_cast<char*>(&size), sizeof size)) {
+    return std::nullopt;
+  }
   // The largest frame is a Finished with a capped report; anything bigger is a broken stream.
-  if (size > kMaxReportBytes + 64 * 1024) return std::nullopt;
+  if (size > kMaxReportBytes + std::size_t{64} * 1024) {
+    return std::nullopt;
+  }
   std::string payload(size, '\0');
-  if (!read_all(fd, payload.data(), size)) return std::nullopt;
+  if (!read_all(fd, payload.data(), size)) {
+    return std::nullopt;
+  }
   return payload;
 }
 
 void encode_request(Encoder& e, const SpawnRequest& r) {
   e.put_i64(static_cast<std::int64_t>(r.argv.size()));
-  for (const auto& a : r.argv) e.put_str(a);
+  for (const auto& a : r.argv) {
+    e.put_str(a);
+  }
   e.put_i64(static_cast<std::int64_t>(r.env.size()));
   for (const auto& [k, v] : r.env) {
     e.put_str(k);
@@ -134,30 +157,52 @@ void encode_request(Encoder& e, const SpawnRequest& r) {
 
 bool decode_request(Decoder& d, SpawnRequest& r) {
   std::int64_t n = 0;
-  if (!d.get_i64(n) || n < 0) return false;
+  if (!d.get_i64(n) || n < 0) {
+    return false;
+  }
   r.argv.resize(static_cast<std::size_t>(n));
   for (auto& a : r.argv) {
-    if (!d.get_str(a)) return false;
+    if (!d.get_str(a)) {
+      return false;
+    }
   }
-  if (!d.get_i64(n) || n < 0) return false;
+  if (!d.get_i64(n) || n < 0) {
+    return false;
+  }
   r.env.resize(static_cast<std::size_t>(n));
   for (auto& [k, v] : r.env) {
-    if (!d.get_str(k) || !d.get_str(v)) return false;
+    if (!d.get_str(k) || !d.get_str(v)) {
+      return false;
+    }
   }
   std::string s;
-  if (!d.get_str(s)) return false;
+  if (!d.get_str(s)) {
+    return false;
+  }
   r.working_dir = s;
-  if (!d.get_str(s)) return false;
+  if (!d.get_str(s)) {
+    return false;
+  }
   r.stdout_path = s;
-  if (!d.get_str(s)) return false;
+  if (!d.get_str(s)) {
+    return false;
+  }
   r.stderr_path = s;
   std::int64_t cpu = -1;
-  if (!d.get_i64(cpu)) return false;
-  if (cpu >= 0) r.cpu = static_cast<int>(cpu);
-  if (!d.get_str(s)) return false;
+  if (!d.get_i64(cpu)) {
+    return false;
+  }
+  if (cpu >= 0) {
+    r.cpu = static_cast<int>(cpu);
+  }
+  if (!d.get_str(s)) {
+    return false;
+  }
   r.cgroup_procs = s;
   std::uint8_t flag = 0;
-  if (!d.get_u8(flag)) return false;
+  if (!d.get_u8(flag)) {
+    return false;
+  }
   r.report_pipe = flag != 0;
   return d.get_f64(r.timeout_s) && d.get_f64(r.orphan_grace_s);
 }
@@ -182,36 +227,62 @@ void encode_result(Encoder& e, const ChildResult& c) {
 bool decode_result(Decoder& d, ChildResult& c) {
   std::int64_t i = 0;
   std::uint8_t b = 0;
-  if (!d.get_i64(i)) return false;
+  if (!d.get_i64(i)) {
+    return false;
+  }
   c.pid = static_cast<pid_t>(i);
-  if (!d.get_u8(b)) return false;
+  if (!d.get_u8(b)) {
+    return false;
+  }
   c.exited = b != 0;
-  if (!d.get_i64(i)) return false;
+  if (!d.get_i64(i)) {
+    return false;
+  }
   c.exit_status = static_cast<int>(i);
-  if (!d.get_i64(i)) return false;
-  if (i != 0) c.signal = static_cast<int>(i);
-  if (!d.get_u8(b)) return false;
+  if (!d.get_i64(i)) {
+    return false;
+  }
+  if (i != 0) {
+    c.signal = static_cast<int>(i);
+  }
+  if (!d.get_u8(b)) {
+    return false;
+  }
   c.core_dumped = b != 0;
-  if (!d.get_u8(b)) return false;
+  if (!d.get_u8(b)) {
+    return false;
+  }
   c.timed_out = b != 0;
-  if (!d.get_i64(i)) return false;
+  if (!d.get_i64(i)) {
+    return false;
+  }
   c.max_rss_bytes = static_cast<std::uint64_t>(i);
-  if (!d.get_f64(c.user_s) || !d.get_f64(c.system_s) || !d.get_f64(c.wall_s)) return false;
-  if (!d.get_i64(i)) return false;
+  if (!d.get_f64(c.user_s) || !d.get_f64(c.system_s) || !d.get_f64(c.wall_s)) {
+    return false;
+  }
+  if (!d.get_i64(i)) {
+    return false;
+  }
   c.orphans_reaped = static_cast<int>(i);
-  if (!d.get_i64(i)) return false;
+  if (!d.get_i64(i)) {
+    return false;
+  }
   c.orphans_killed = static_cast<int>(i);
-  if (!d.get_str(c.report_text) || !d.get_u8(b)) return false;
+  if (!d.get_str(c.report_text) || !d.get_u8(b)) {
+    return false;
+  }
   c.report_truncated = b != 0;
   return true;
 }
 
-double seconds(const timeval& tv) { return static_cast<double>(tv.tv_sec) + tv.tv_usec / 1e6; }
+double seconds(const timeval& tv) {
+  return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6;
+}
 
 double monotonic_s() {
   timespec ts{};
   ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<double>(ts.tv_sec) + ts.tv_nsec / 1e9;
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 
 // ---- the launcher process ----
@@ -221,8 +292,8 @@ struct ExecFailure {
   int stage = 0;  // index into kStageNames
   int error = 0;  // errno
 };
-constexpr const char* kStageNames[] = {"join cgroup", "pin to cpu",    "open stdin",
-                                       "open stdout", "open stderr",   "set up report fd",
+constexpr const char* kStageNames[] = {"join cgroup", "pin to cpu",  "open stdin",
+                                       "open stdout", "open stderr", "set up report fd",
                                        "chdir",       "exec"};
 
 [[noreturn]] void fail_before_exec(int err_fd, int stage) {
@@ -234,7 +305,9 @@ constexpr const char* kStageNames[] = {"join cgroup", "pin to cpu",    "open std
 // Opens `path` onto `target` (0, 1 or 2).
 bool redirect(const char* path, int flags, int target) {
   int fd = ::open(path, flags | O_CLOEXEC, 0644);
-  if (fd < 0) return false;
+  if (fd < 0) {
+    return false;
+  }
   bool ok = ::dup2(fd, target) == target;  // dup2 clears close-on-exec on the target
   ::close(fd);
   return ok;
@@ -252,36 +325,52 @@ struct PreparedSpawn {
   sigset_t none;
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
-  for (int sig : {SIGINT, SIGQUIT, SIGPIPE, SIGCHLD}) ::signal(sig, SIG_DFL);
+  for (int sig : {SIGINT, SIGQUIT, SIGPIPE, SIGCHLD}) {
+    ::signal(sig, SIG_DFL);
+  }
 
   // Keep our two pipe ends above the descriptors we are about to set.
   err_w = ::fcntl(err_w, F_DUPFD_CLOEXEC, 10);
-  if (report_w >= 0) report_w = ::fcntl(report_w, F_DUPFD_CLOEXEC, 10);
+  if (report_w >= 0) {
+    report_w = ::fcntl(report_w, F_DUPFD_CLOEXEC, 10);
+  }
 
   if (!r.cgroup_procs.empty()) {
     int fd = ::open(r.cgroup_procs.c_str(), O_WRONLY | O_CLOEXEC);
-    if (fd < 0) fail_before_exec(err_w, 0);
+    if (fd < 0) {
+      fail_before_exec(err_w, 0);
+    }
     // "0" would do too on v2, but v1's tasks/cgroup.procs want a real PID.
     char pid_text[32];
     int n = std::snprintf(pid_text, sizeof pid_text, "%d", static_cast<int>(::getpid()));
-    if (::write(fd, pid_text, static_cast<std::size_t>(n)) != n) fail_before_exec(err_w, 0);
+    if (::write(fd, pid_text, static_cast<std::size_t>(n)) != n) {
+      fail_before_exec(err_w, 0);
+    }
     ::close(fd);
   }
   if (r.cpu) {
     cpu_set_t set;
     CPU_ZERO(&set);
     CPU_SET(*r.cpu, &set);
-    if (::sched_setaffinity(0, sizeof set, &set) != 0) fail_before_exec(err_w, 1);
+    if (::sched_setaffinity(0, sizeof set, &set) != 0) {
+      fail_before_exec(err_w, 1);
+    }
   }
-  if (!redirect("/dev/null", O_RDONLY, 0)) fail_before_exec(err_w, 2);
+  if (!redirect("/dev/null", O_RDONLY, 0)) {
+    fail_before_exec(err_w, 2);
+  }
   if (!r.stdout_path.empty() && !redirect(r.stdout_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 1)) {
     fail_before_exec(err_w, 3);
   }
   if (!r.stderr_path.empty() && !redirect(r.stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 2)) {
     fail_before_exec(err_w, 4);
   }
-  if (report_w >= 0 && ::dup2(report_w, kReportFd) != kReportFd) fail_before_exec(err_w, 5);
-  if (!r.working_dir.empty() && ::chdir(r.working_dir.c_str()) != 0) fail_before_exec(err_w, 6);
+  if (report_w >= 0 && ::dup2(report_w, kReportFd) != kReportFd) {
+    fail_before_exec(err_w, 5);
+  }
+  if (!r.working_dir.empty() && ::chdir(r.working_dir.c_str()) != 0) {
+    fail_before_exec(err_w, 6);
+  }
   // Nothing the parent or launcher had open leaks into the run (the error pipe closes at exec).
   ::close_range(report_w >= 0 ? kReportFd + 1 : 3, ~0U, CLOSE_RANGE_CLOEXEC);
   ::execvpe(p.argv[0], p.argv.data(), p.envp.data());
@@ -292,50 +381,47 @@ void prepare(const SpawnRequest& r, PreparedSpawn& p) {
   auto overridden = [&](std::string_view entry) {
     std::size_t eq = entry.find('=');
     std::string_view key = entry.substr(0, eq);
-    if (r.report_pipe && key == kReportFdEnv) return true;
+    // Set below only when this run has a report pipe; an inherited one would point nowhere.
+    if (key == kReportFdEnv) {
+      return true;
+    }
     for (const auto& [k, v] : r.env) {
-      if (k == key) return true;
+      if (k == key) {
+        return true;
+      }
     }
     return false;
   };
   for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
-    if (!overridden(*e)) p.env_storage.emplace_back(*e);
+    if (!overridden(*e)) {
+      p.env_storage.emplace_back(*e);
+    }
   }
-  for (const auto& [k, v] : r.env) p.env_storage.push_back(k + "=" + v);
+  for (const auto& [k, v] : r.env) {
+    std::string entry = k;
+    entry += '=';
+    entry += v;
+    p.env_storage.push_back(std::move(entry));
+  }
   if (r.report_pipe) {
     p.env_storage.push_back(std::string(kReportFdEnv) + "=" + std::to_string(kReportFd));
   }
-  for (auto& s : p.env_storage) p.envp.push_back(s.data());
+  for (auto& s : p.env_storage) {
+    p.envp.push_back(s.data());
+  }
   p.envp.push_back(nullptr);
-  for (const auto& a : r.argv) p.argv.push_back(const_cast<char*>(a.c_str()));
+  for (const auto& a : r.argv) {
+    p.argv.push_back(const_cast<char*>(a.c_str()));
+  }
   p.argv.push_back(nullptr);
 }
 
-// PIDs of the launcher's children, then theirs, and so on (a snapshot; processes may vanish).
+// PIDs of the launcher's descendants (a snapshot; processes may vanish meanwhile).
 std::vector<pid_t> descendants() {
   std::vector<pid_t> out;
-  std::vector<pid_t> frontier{::getpid()};
-  while (!frontier.empty()) {
-    pid_t p = frontier.back();
-    frontier.pop_back();
-    char path[64];
-    std::snprintf(path, sizeof path, "/proc/%d/task/%d/children", p, p);
-    int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) continue;
-    char buf[4096];
-    ssize_t n = ::read(fd, buf, sizeof buf - 1);
-    ::close(fd);
-    if (n <= 0) continue;
-    buf[n] = '\0';
-    char* cursor = buf;
-    while (*cursor != '\0') {
-      char* end = nullptr;
-      long child = std::strtol(cursor, &end, 10);
-      if (end == cursor) break;
-      out.push_back(static_cast<pid_t>(child));
-      frontier.push_back(static_cast<pid_t>(child));
-      cursor = end;
-    }
+  append_children_of(::getpid(), out);
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    append_children_of(out[i], out);
   }
   return out;
 }
@@ -343,7 +429,9 @@ std::vector<pid_t> descendants() {
 int kill_descendants() {
   int killed = 0;
   for (pid_t p : descendants()) {
-    if (::kill(p, SIGKILL) == 0) ++killed;
+    if (::kill(p, SIGKILL) == 0) {
+      ++killed;
+    }
   }
   return killed;
 }
@@ -355,21 +443,33 @@ class LauncherProcess {
   [[noreturn]] void serve() {
     for (;;) {
       std::optional<std::string> frame = receive_frame(sock_);
-      if (!frame) ::_exit(0);  // the parent closed the socket or died
+      if (!frame) {
+        ::_exit(0);  // the parent closed the socket or died
+      }
       Decoder d(*frame);
       std::uint8_t type = 0;
-      if (!d.get_u8(type)) ::_exit(1);
-      if (type == static_cast<std::uint8_t>(MessageType::cancel)) continue;  // nothing running
-      if (type != static_cast<std::uint8_t>(MessageType::spawn)) ::_exit(1);
+      if (!d.get_u8(type)) {
+        ::_exit(1);
+      }
+      if (type == static_cast<std::uint8_t>(MessageType::cancel)) {
+        continue;  // nothing running
+      }
+      if (type != static_cast<std::uint8_t>(MessageType::spawn)) {
+        ::_exit(1);
+      }
       SpawnRequest request;
-      if (!decode_request(d, request)) ::_exit(1);
+      if (!decode_request(d, request)) {
+        ::_exit(1);
+      }
       handle(request);
     }
   }
 
  private:
   void send_or_exit(const Encoder& e) {
-    if (!send_frame(sock_, e)) shut_down_and_exit();
+    if (!send_frame(sock_, e)) {
+      shut_down_and_exit();
+    }
   }
 
   [[noreturn]] void shut_down_and_exit() {
@@ -400,8 +500,12 @@ class LauncherProcess {
     UniqueFd err_r(err[0]);
     double t0 = monotonic_s();
     pid_t pid = ::fork();
-    if (pid == 0) exec_child(request, prepared, report[1], err[1]);
-    if (report[1] >= 0) ::close(report[1]);
+    if (pid == 0) {
+      exec_child(request, prepared, report[1], err[1]);
+    }
+    if (report[1] >= 0) {
+      ::close(report[1]);
+    }
     ::close(err[1]);
     if (pid < 0) {
       Encoder e(MessageType::spawn_failed);
@@ -422,8 +526,8 @@ class LauncherProcess {
       }
       Encoder e(MessageType::spawn_failed);
       std::string what = kStageNames[failure.stage];
-      e.put_str("cannot run '" + request.argv[0] + "': " + what + " failed: " +
-                std::strerror(failure.error));
+      e.put_str("cannot run '" + request.argv[0] + "': " + what +
+                " failed: " + std::strerror(failure.error));
       send_or_exit(e);
       return;
     }
@@ -445,7 +549,9 @@ class LauncherProcess {
     double run_deadline = request.timeout_s > 0 ? t0 + request.timeout_s : 0;
     double grace_deadline = 0;
     bool orphans_killed_once = false;
-    if (report_r) ::fcntl(report_r.get(), F_SETFL, O_NONBLOCK);
+    if (report_r) {
+      ::fcntl(report_r.get(), F_SETFL, O_NONBLOCK);
+    }
 
     for (;;) {
       // Reap whatever is ready; ECHILD means the whole tree is gone.
@@ -454,9 +560,13 @@ class LauncherProcess {
         int status = 0;
         rusage usage{};
         pid_t p = ::wait4(-1, &status, WNOHANG, &usage);
-        if (p == 0) break;
+        if (p == 0) {
+          break;
+        }
         if (p < 0) {
-          if (errno == EINTR) continue;
+          if (errno == EINTR) {
+            continue;
+          }
           none_left = errno == ECHILD;
           break;
         }
@@ -465,7 +575,9 @@ class LauncherProcess {
           child_exit_s = monotonic_s();
           result.wall_s = child_exit_s - t0;
           result.exited = WIFEXITED(status);
-          if (result.exited) result.exit_status = WEXITSTATUS(status);
+          if (result.exited) {
+            result.exit_status = WEXITSTATUS(status);
+          }
           if (WIFSIGNALED(status)) {
             result.signal = WTERMSIG(status);
             result.core_dumped = WCOREDUMP(status);
@@ -477,7 +589,9 @@ class LauncherProcess {
           ++result.orphans_reaped;
         }
       }
-      if (none_left) break;
+      if (none_left) {
+        break;
+      }
 
       // When to act without an event: the run's deadline, then the orphans' grace.
       double now = monotonic_s();
@@ -498,12 +612,16 @@ class LauncherProcess {
         continue;  // reaping follows through SIGCHLD
       }
       int timeout_ms = -1;
-      if (deadline != 0) timeout_ms = static_cast<int>((deadline - now) * 1000) + 1;
+      if (deadline != 0) {
+        timeout_ms = static_cast<int>((deadline - now) * 1000) + 1;
+      }
 
       pollfd fds[3] = {{sigfd_, POLLIN, 0}, {sock_, POLLIN, 0}, {report_r.get(), POLLIN, 0}};
       nfds_t nfds = report_r ? 3 : 2;
       int ready = ::poll(fds, nfds, timeout_ms);
-      if (ready < 0 && errno != EINTR) break;
+      if (ready < 0 && errno != EINTR) {
+        break;
+      }
       if (fds[0].revents != 0) {
         signalfd_siginfo info;
         while (::read(sigfd_, &info, sizeof info) > 0) {
@@ -511,21 +629,36 @@ class LauncherProcess {
       }
       if (fds[1].revents != 0) {
         std::optional<std::string> frame = receive_frame(sock_);
-        if (!frame) shut_down_and_exit();  // the parent is gone: nobody to measure for
+        if (!frame) {
+          shut_down_and_exit();  // the parent is gone: nobody to measure for
+        }
         if (!cancelled && !frame->empty() &&
-            static_cast<std::uint8_t>((*frame)[0]) == static_cast<std::uint8_t>(MessageType::cancel)) {
+            static_cast<std::uint8_t>((*frame)[0]) ==
+                static_cast<std::uint8_t>(MessageType::cancel)) {
           cancelled = true;
           int killed = kill_descendants();
-          if (child_done) result.orphans_killed += killed;
+          if (child_done) {
+            result.orphans_killed += killed;
+          }
         }
       }
-      if (nfds == 3 && fds[2].revents != 0) drain(report_r, result);
+      if (nfds == 3 && fds[2].revents != 0) {
+        drain(report_r, result);
+      }
     }
-    if (report_r) drain(report_r, result);
+    if (report_r) {
+      drain(report_r, result);
+    }
 
-    Encoder e(MessageType::finished);
-    encode_result(e, result);
-    send_or_exit(e);
+    {
+      Encoder e(MessageType::finished);
+      encode_result(e, result);
+      send_or_exit(e);
+    }
+    // The report and its frame are freed now; give the pages back, or the next run's pre-exec
+    // copy of the launcher would count them.
+    result = ChildResult{};
+    ::malloc_trim(0);
   }
 
   // Appends what the report pipe holds now; closes it on EOF.
@@ -533,8 +666,12 @@ class LauncherProcess {
     char buf[4096];
     for (;;) {
       ssize_t n = ::read(report_r.get(), buf, sizeof buf);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return;  // EAGAIN: nothing more for now
+      if (n < 0 && errno == EINTR) {
+        continue;
+      }
+      if (n < 0) {
+        return;  // EAGAIN: nothing more for now
+      }
       if (n == 0) {
         report_r.reset();
         return;
@@ -542,7 +679,9 @@ class LauncherProcess {
       std::size_t room = kMaxReportBytes - result.report_text.size();
       std::size_t take = std::min(room, static_cast<std::size_t>(n));
       result.report_text.append(buf, take);
-      if (take < static_cast<std::size_t>(n)) result.report_truncated = true;
+      if (take < static_cast<std::size_t>(n)) {
+        result.report_truncated = true;
+      }
     }
   }
 
@@ -560,12 +699,17 @@ class LauncherProcess {
   ::signal(SIGINT, SIG_IGN);
   ::signal(SIGQUIT, SIG_IGN);
   ::signal(SIGPIPE, SIG_IGN);
+  // A fixed threshold keeps glibc from raising it after the first large free: blocks as big as a
+  // report stay mmapped and go back to the kernel when freed.
+  ::mallopt(M_MMAP_THRESHOLD, 128 * 1024);
   sigset_t chld;
   sigemptyset(&chld);
   sigaddset(&chld, SIGCHLD);
   ::sigprocmask(SIG_BLOCK, &chld, nullptr);
   int sigfd = ::signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC);
-  if (sigfd < 0) ::_exit(1);
+  if (sigfd < 0) {
+    ::_exit(1);
+  }
   LauncherProcess(socket_fd, sigfd).serve();
 }
 
@@ -585,7 +729,9 @@ Result<Launcher> Launcher::start() {
   if (pid == 0) {
     ::close(sv[0]);
     // The parent may have died before this line; then nobody would close the socket for us.
-    if (::getppid() != parent) ::_exit(0);
+    if (::getppid() != parent) {
+      ::_exit(0);
+    }
     run_launcher(sv[1]);
   }
   ::close(sv[1]);
@@ -619,19 +765,31 @@ void Launcher::shut_down() {
 }
 
 Result<pid_t> Launcher::spawn(const SpawnRequest& request) {
-  if (!socket_) return Status::Error("launcher: not running");
-  if (running_) return Status::Error("launcher: a run is still going; wait() for it first");
+  if (!socket_) {
+    return Status::Error("launcher: not running");
+  }
+  if (running_) {
+    return Status::Error("launcher: a run is still going; wait() for it first");
+  }
   Encoder e(MessageType::spawn);
   encode_request(e, request);
-  if (!send_frame(socket_.get(), e)) return Status::Error("launcher: it exited unexpectedly");
+  if (!send_frame(socket_.get(), e)) {
+    return Status::Error("launcher: it exited unexpectedly");
+  }
   std::optional<std::string> frame = receive_frame(socket_.get());
-  if (!frame) return Status::Error("launcher: it exited unexpectedly");
+  if (!frame) {
+    return Status::Error("launcher: it exited unexpectedly");
+  }
   Decoder d(*frame);
   std::uint8_t type = 0;
-  if (!d.get_u8(type)) return Status::Error("launcher: empty message");
+  if (!d.get_u8(type)) {
+    return Status::Error("launcher: empty message");
+  }
   if (type == static_cast<std::uint8_t>(MessageType::spawn_failed)) {
     std::string message;
-    if (!d.get_str(message)) return Status::Error("launcher: malformed message");
+    if (!d.get_str(message)) {
+      return Status::Error("launcher: malformed message");
+    }
     return Status::Error(message);
   }
   std::int64_t pid = 0;
@@ -643,10 +801,14 @@ Result<pid_t> Launcher::spawn(const SpawnRequest& request) {
 }
 
 Result<ChildResult> Launcher::wait() {
-  if (!running_) return Status::Error("launcher: nothing to wait for");
+  if (!running_) {
+    return Status::Error("launcher: nothing to wait for");
+  }
   running_ = false;
   std::optional<std::string> frame = receive_frame(socket_.get());
-  if (!frame) return Status::Error("launcher: it exited unexpectedly");
+  if (!frame) {
+    return Status::Error("launcher: it exited unexpectedly");
+  }
   Decoder d(*frame);
   std::uint8_t type = 0;
   ChildResult result;
@@ -659,13 +821,17 @@ Result<ChildResult> Launcher::wait() {
 
 Result<ChildResult> Launcher::run(const SpawnRequest& request) {
   Result<pid_t> pid = spawn(request);
-  if (!pid) return pid.status();
+  if (!pid) {
+    return pid.status();
+  }
   return wait();
 }
 
 Status Launcher::cancel() {
   Encoder e(MessageType::cancel);
-  if (!send_frame(socket_.get(), e)) return Status::Error("launcher: it exited unexpectedly");
+  if (!send_frame(socket_.get(), e)) {
+    return Status::Error("launcher: it exited unexpectedly");
+  }
   return Status::Ok();
 }
 

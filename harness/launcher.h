@@ -54,21 +54,21 @@ struct SpawnRequest {
 /// How a run ended, from the launcher's wait4() of the child.
 struct ChildResult {
   pid_t pid = 0;
-  bool exited = false;             ///< exited normally (see exit_status)
-  int exit_status = 0;             ///< when exited
-  std::optional<int> signal;       ///< when killed by a signal
+  bool exited = false;        ///< exited normally (see exit_status)
+  int exit_status = 0;        ///< when exited
+  std::optional<int> signal;  ///< when killed by a signal
   bool core_dumped = false;
-  bool timed_out = false;          ///< killed by SpawnRequest::timeout_s
+  bool timed_out = false;  ///< killed by SpawnRequest::timeout_s
   /// ru_maxrss: the kernel's high-water mark of the largest single process of the tree the child
   /// reaped itself (anon + file + shmem, no page cache), lowered by any clear_refs reset inside it.
   std::uint64_t max_rss_bytes = 0;
   double user_s = 0;
   double system_s = 0;
-  double wall_s = 0;                ///< fork to the child's reaping
-  int orphans_reaped = 0;           ///< descendants that came to the launcher and were reaped
-  int orphans_killed = 0;           ///< of those, killed after orphan_grace_s or a cancel
-  std::string report_text;          ///< what the child wrote on the report pipe
-  bool report_truncated = false;    ///< it wrote more than kMaxReportBytes; the rest was dropped
+  double wall_s = 0;              ///< fork to the child's reaping
+  int orphans_reaped = 0;         ///< descendants that came to the launcher and were reaped
+  int orphans_killed = 0;         ///< of those, killed after orphan_grace_s or a cancel
+  std::string report_text;        ///< what the child wrote on the report pipe
+  bool report_truncated = false;  ///< it wrote more than kMaxReportBytes; the rest was dropped
 
   bool succeeded() const { return exited && exit_status == 0 && !timed_out; }
 };

@@ -1,5 +1,6 @@
 #include "harness/launcher.h"
 
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -7,8 +8,6 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-
-#include <gtest/gtest.h>
 
 #include "harness/subject_probe.h"
 #include "tests/measure_subjects.h"
@@ -57,7 +56,8 @@ TEST_F(LauncherTest, ReportsTheExitStatusOfAChild) {
 }
 
 TEST_F(LauncherTest, ReportsTheSignalThatKilledAChildAndWhatItPublishedBefore) {
-  Result<ChildResult> result = launcher().run(calibrate_request({"--mib", "1", "--signal", "KILL"}));
+  Result<ChildResult> result =
+      launcher().run(calibrate_request({"--mib", "1", "--signal", "KILL"}));
   ASSERT_TRUE(result.ok()) << result.message();
   EXPECT_FALSE(result->exited);
   ASSERT_TRUE(result->signal.has_value());
@@ -92,7 +92,9 @@ TEST_F(LauncherTest, AMissingWorkingDirectoryIsAnError) {
 
 TEST_F(LauncherTest, AppliesEnvironmentWorkingDirectoryAndRedirections) {
   SpawnRequest request;
-  request.argv = {"sh", "-c", "echo \"$PEAKBENCH_TEST_VALUE\"; pwd; echo oops >&2; echo \"$PEAKBENCH_REPORT_FD\""};
+  request.argv = {
+      "sh", "-c",
+      "echo \"$PEAKBENCH_TEST_VALUE\"; pwd; echo oops >&2; echo \"$PEAKBENCH_REPORT_FD\""};
   request.env = {{"PEAKBENCH_TEST_VALUE", "forty-two"}};
   request.working_dir = dir_;
   request.stdout_path = dir_ / "out.txt";
@@ -102,6 +104,23 @@ TEST_F(LauncherTest, AppliesEnvironmentWorkingDirectoryAndRedirections) {
   EXPECT_TRUE(result->succeeded());
   EXPECT_EQ(slurp(dir_ / "out.txt"), "forty-two\n" + fs::canonical(dir_).string() + "\n3\n");
   EXPECT_EQ(slurp(dir_ / "err.txt"), "oops\n");
+}
+
+TEST(LauncherEnvTest, ARunWithoutAReportPipeDoesNotSeeAnInheritedReportFd) {
+  // As when peakbench itself runs under a harness: the variable is in the launcher's environment.
+  ASSERT_EQ(::setenv(kReportFdEnv, "7", 1), 0);
+  Result<Launcher> launcher = Launcher::start();
+  ::unsetenv(kReportFdEnv);
+  ASSERT_TRUE(launcher.ok()) << launcher.message();
+  fs::path out = fs::temp_directory_path() / ("peakbench-env-" + std::to_string(::getpid()));
+  SpawnRequest request;
+  request.argv = {"sh", "-c", "echo \"[${PEAKBENCH_REPORT_FD-unset}]\""};
+  request.report_pipe = false;
+  request.stdout_path = out;
+  Result<ChildResult> result = launcher->run(request);
+  ASSERT_TRUE(result.ok()) << result.message();
+  EXPECT_EQ(slurp(out), "[unset]\n");
+  fs::remove(out);
 }
 
 TEST_F(LauncherTest, ForwardsWhatTheChildWritesOnTheReportPipe) {
@@ -174,7 +193,9 @@ TEST_F(LauncherTest, CancelKillsTheRunningTree) {
 }
 
 TEST_F(LauncherTest, PinsTheChildToTheRequestedCpu) {
-  if (::sysconf(_SC_NPROCESSORS_ONLN) < 2) GTEST_SKIP() << "one CPU";
+  if (::sysconf(_SC_NPROCESSORS_ONLN) < 2) {
+    GTEST_SKIP() << "one CPU";
+  }
   SpawnRequest request;
   request.argv = {"sh", "-c", "grep Cpus_allowed_list /proc/self/status"};
   request.cpu = 1;
@@ -182,6 +203,78 @@ TEST_F(LauncherTest, PinsTheChildToTheRequestedCpu) {
   Result<ChildResult> result = launcher().run(request);
   ASSERT_TRUE(result.ok()) << result.message();
   EXPECT_EQ(slurp(dir_ / "cpus.txt"), "Cpus_allowed_list:\t1\n");
+}
+
+// Every run inherits the launcher's resident anon pages between fork and exec, so a launcher that
+// kept a large report around would raise the floor of every later measurement.
+TEST_F(LauncherTest, DoesNotGrowAfterALargeReport) {
+#ifdef PEAKBENCH_SANITIZE
+  GTEST_SKIP() << "ASan's shadow memory is in every RSS figure";
+#endif
+  SpawnRequest tiny;
+  tiny.argv = {"true"};
+  Result<ChildResult> before = launcher().run(tiny);
+  ASSERT_TRUE(before.ok()) << before.message();
+  for (int i = 0; i < 3; ++i) {
+    SpawnRequest big;
+    big.argv = {"sh", "-c", "dd if=/dev/zero bs=1000 count=1000 2>/dev/null >&3"};
+    Result<ChildResult> report = launcher().run(big);
+    ASSERT_TRUE(report.ok()) << report.message();
+    EXPECT_EQ(report->report_text.size(), 1000000u);
+  }
+  Result<ChildResult> after = launcher().run(tiny);
+  ASSERT_TRUE(after.ok()) << after.message();
+  ::testing::Test::RecordProperty("before", std::to_string(before->max_rss_bytes));
+  ::testing::Test::RecordProperty("after", std::to_string(after->max_rss_bytes));
+  EXPECT_LE(after->max_rss_bytes, before->max_rss_bytes + std::uint64_t{256} * 1024)
+      << "before " << before->max_rss_bytes << " after " << after->max_rss_bytes;
+}
+
+TEST_F(LauncherTest, TruncatesAReportPastItsLimit) {
+  SpawnRequest big;
+  big.argv = {"sh", "-c", "dd if=/dev/zero bs=4096 count=512 2>/dev/null >&3"};
+  Result<ChildResult> report = launcher().run(big);
+  ASSERT_TRUE(report.ok()) << report.message();
+  EXPECT_TRUE(report->report_truncated);
+  EXPECT_EQ(report->report_text.size(), kMaxReportBytes);
+  EXPECT_TRUE(report->succeeded());
+}
+
+TEST(LauncherOwnerTest, KillsTheRunAndExitsWhenItsOwnerDies) {
+  int pids[2];
+  ASSERT_EQ(::pipe(pids), 0);
+  pid_t owner = ::fork();
+  if (owner == 0) {
+    // The owner starts a launcher and a long run, tells the test the run's PID, and dies
+    // without any destructor running.
+    Result<Launcher> launcher = Launcher::start();
+    SpawnRequest request;
+    request.argv = {"sleep", "600"};
+    pid_t run = -1;
+    if (launcher) {
+      Result<pid_t> pid = launcher->spawn(request);
+      if (pid) {
+        run = *pid;
+      }
+    }
+    (void)!::write(pids[1], &run, sizeof run);
+    ::_exit(0);
+  }
+  ::close(pids[1]);
+  pid_t run = -1;
+  ASSERT_EQ(::read(pids[0], &run, sizeof run), static_cast<ssize_t>(sizeof run));
+  ::close(pids[0]);
+  ASSERT_GT(run, 0);
+  ASSERT_EQ(::waitpid(owner, nullptr, 0), owner);
+  // The launcher sees EOF on its socket, kills the run and reaps it. Poll for that, bounded.
+  bool gone = false;
+  for (int i = 0; i < 500 && !gone; ++i) {
+    gone = ::kill(run, 0) == -1 && errno == ESRCH;
+    if (!gone) {
+      ::usleep(10 * 1000);
+    }
+  }
+  EXPECT_TRUE(gone) << "the run " << run << " outlived its owner by 5 s";
 }
 
 TEST_F(LauncherTest, ExitsWhenItsOwnerGoes) {

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <vector>
 
 namespace peakbench {
 
@@ -21,6 +22,10 @@ struct ProcMemory {
 /// Reads /proc/`pid`/status (pid 0: /proc/self/status). Empty when the process is gone or the
 /// file cannot be read; a zombie reads as all zeros (its memory is gone already).
 std::optional<ProcMemory> read_proc_memory(pid_t pid);
+
+/// Appends the children of every thread of `pid` (/proc/PID/task/TID/children: a thread that
+/// forks is the parent of record). Nothing when the process is gone.
+void append_children_of(pid_t pid, std::vector<pid_t>& out);
 
 /// Resets the caller's VmHWM to its current RSS (`echo 5 > /proc/self/clear_refs`); false when the
 /// kernel refused.

@@ -1,6 +1,5 @@
 #include "harness/sampler.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
@@ -19,58 +18,6 @@
 namespace peakbench {
 namespace {
 
-// Appends the PIDs listed in one /proc/PID/task/TID/children file ("12 34 56 ").
-void append_children(const char* path, std::vector<pid_t>& out) {
-  int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return;
-  // 4 KiB holds some 500 children; a larger family spills into a string.
-  char buf[4096];
-  std::size_t used = 0;
-  std::string spill;
-  for (;;) {
-    if (used == sizeof buf) {
-      spill.append(buf, used);
-      used = 0;
-    }
-    ssize_t n = ::read(fd, buf + used, sizeof buf - used);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    used += static_cast<std::size_t>(n);
-  }
-  ::close(fd);
-  std::string_view text(buf, used);
-  if (!spill.empty()) {
-    spill.append(buf, used);
-    text = spill;
-  }
-  long pid = -1;
-  for (char c : text) {
-    if (c >= '0' && c <= '9') {
-      pid = (pid < 0 ? 0 : pid * 10) + (c - '0');
-    } else if (pid >= 0) {
-      out.push_back(static_cast<pid_t>(pid));
-      pid = -1;
-    }
-  }
-  if (pid >= 0) out.push_back(static_cast<pid_t>(pid));
-}
-
-// Children of every thread of `pid` (a thread that forks is the parent of record).
-void append_tree_children(pid_t pid, std::vector<pid_t>& out) {
-  char path[64];
-  std::snprintf(path, sizeof path, "/proc/%d/task", static_cast<int>(pid));
-  DIR* dir = ::opendir(path);
-  if (dir == nullptr) return;
-  while (dirent* entry = ::readdir(dir)) {
-    if (entry->d_name[0] < '0' || entry->d_name[0] > '9') continue;
-    char children[320];
-    std::snprintf(children, sizeof children, "/proc/%d/task/%s/children", static_cast<int>(pid),
-                  entry->d_name);
-    append_children(children, out);
-  }
-  ::closedir(dir);
-}
-
 double seconds_between(std::chrono::steady_clock::time_point from,
                        std::chrono::steady_clock::time_point to) {
   return std::chrono::duration<double>(to - from).count();
@@ -86,24 +33,32 @@ TreeMemory read_tree_memory(pid_t root, std::vector<pid_t>& scratch) {
   for (std::size_t i = 0; i < scratch.size(); ++i) {
     pid_t pid = scratch[i];
     std::optional<ProcMemory> mem = read_proc_memory(pid);
-    if (!mem) continue;
+    if (!mem) {
+      continue;
+    }
     ++sum.processes;
     sum.anon_bytes += mem->rss_anon_bytes;
     sum.file_bytes += mem->rss_file_bytes;
     sum.shmem_bytes += mem->rss_shmem_bytes;
-    append_tree_children(pid, scratch);
+    append_children_of(pid, scratch);
   }
   sum.rss_bytes = sum.anon_bytes + sum.file_bytes + sum.shmem_bytes;
   return sum;
 }
 
 Sampler::~Sampler() {
-  if (thread_.joinable()) (void)stop();
+  if (thread_.joinable()) {
+    (void)stop();
+  }
 }
 
 Status Sampler::start(pid_t root, std::chrono::steady_clock::time_point origin) {
-  if (thread_.joinable()) return Status::Error("sampler: already started");
-  if (options_.interval.count() <= 0) return Status::Error("sampler: the interval must be positive");
+  if (thread_.joinable()) {
+    return Status::Error("sampler: already started");
+  }
+  if (options_.interval.count() <= 0) {
+    return Status::Error("sampler: the interval must be positive");
+  }
   stop_.store(false);
   result_ = SamplerResult{};
   thread_ = std::thread([this, root, origin] { loop(root, origin); });
@@ -124,7 +79,9 @@ Status Sampler::start(pid_t root, std::chrono::steady_clock::time_point origin) 
 
 SamplerResult Sampler::stop() {
   stop_.store(true);
-  if (thread_.joinable()) thread_.join();
+  if (thread_.joinable()) {
+    thread_.join();
+  }
   return std::move(result_);
 }
 
@@ -145,8 +102,12 @@ void Sampler::loop(pid_t root, std::chrono::steady_clock::time_point origin) {
       TimelinePoint point{seconds_between(origin, now), tree.rss_bytes, tree.anon_bytes,
                           tree.file_bytes, tree.shmem_bytes};
       result_.timeline.push_back(point);
-      if (point.rss_bytes > result_.peak.rss_bytes) result_.peak = point;
-      if (tree.processes > result_.max_processes) result_.max_processes = tree.processes;
+      if (point.rss_bytes > result_.peak.rss_bytes) {
+        result_.peak = point;
+      }
+      if (tree.processes > result_.max_processes) {
+        result_.max_processes = tree.processes;
+      }
     }
     // Absolute deadlines: the reading time does not stretch the interval. When a reading ran
     // past the next deadline, skip to the one after now instead of bursting to catch up.
@@ -157,7 +118,8 @@ void Sampler::loop(pid_t root, std::chrono::steady_clock::time_point origin) {
     }
     timespec mono{};
     ::clock_gettime(CLOCK_MONOTONIC, &mono);
-    bool late = mono.tv_sec > next.tv_sec || (mono.tv_sec == next.tv_sec && mono.tv_nsec > next.tv_nsec);
+    bool late =
+        mono.tv_sec > next.tv_sec || (mono.tv_sec == next.tv_sec && mono.tv_nsec > next.tv_nsec);
     if (late) {
       ++result_.missed_deadlines;
       next = mono;
@@ -168,9 +130,14 @@ void Sampler::loop(pid_t root, std::chrono::steady_clock::time_point origin) {
   }
 }
 
-std::vector<TimelinePoint> decimate(std::span<const TimelinePoint> timeline, std::size_t max_points) {
-  if (max_points == 0) return {};
-  if (timeline.size() <= max_points) return {timeline.begin(), timeline.end()};
+std::vector<TimelinePoint> decimate(std::span<const TimelinePoint> timeline,
+                                    std::size_t max_points) {
+  if (max_points == 0) {
+    return {};
+  }
+  if (timeline.size() <= max_points) {
+    return {timeline.begin(), timeline.end()};
+  }
   std::vector<TimelinePoint> out;
   out.reserve(max_points);
   const std::size_t n = timeline.size();
@@ -179,7 +146,9 @@ std::vector<TimelinePoint> decimate(std::span<const TimelinePoint> timeline, std
     std::size_t end = (b + 1) * n / max_points;
     const TimelinePoint* best = &timeline[begin];
     for (std::size_t i = begin + 1; i < end; ++i) {
-      if (timeline[i].rss_bytes > best->rss_bytes) best = &timeline[i];
+      if (timeline[i].rss_bytes > best->rss_bytes) {
+        best = &timeline[i];
+      }
     }
     out.push_back(*best);
   }
@@ -189,12 +158,18 @@ std::vector<TimelinePoint> decimate(std::span<const TimelinePoint> timeline, std
 CpuPlan plan_cpus() {
   cpu_set_t set;
   CPU_ZERO(&set);
-  if (::sched_getaffinity(0, sizeof set, &set) != 0) return {};
+  if (::sched_getaffinity(0, sizeof set, &set) != 0) {
+    return {};
+  }
   std::vector<int> allowed;
   for (int cpu = 0; cpu < CPU_SETSIZE && allowed.size() < 2; ++cpu) {
-    if (CPU_ISSET(cpu, &set)) allowed.push_back(cpu);
+    if (CPU_ISSET(cpu, &set)) {
+      allowed.push_back(cpu);
+    }
   }
-  if (allowed.size() < 2) return {};
+  if (allowed.size() < 2) {
+    return {};
+  }
   return CpuPlan{allowed[0], allowed[1]};
 }
 

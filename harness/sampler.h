@@ -41,8 +41,8 @@ struct SamplerResult {
   std::vector<TimelinePoint> timeline;  ///< every sample in which a process was found
   TimelinePoint peak;                   ///< the sample of largest tree RSS (with its split)
   std::uint64_t samples = 0;
-  std::uint64_t missed_deadlines = 0;   ///< samples that started more than one interval late
-  int max_processes = 0;                ///< largest tree seen
+  std::uint64_t missed_deadlines = 0;  ///< samples that started more than one interval late
+  int max_processes = 0;               ///< largest tree seen
 };
 
 class Sampler {
@@ -69,7 +69,8 @@ class Sampler {
 
 /// At most `max_points` points, keeping the largest-RSS point of each of `max_points` equal runs of
 /// consecutive samples (so the peak survives); the input when it is short enough.
-std::vector<TimelinePoint> decimate(std::span<const TimelinePoint> timeline, std::size_t max_points);
+std::vector<TimelinePoint> decimate(std::span<const TimelinePoint> timeline,
+                                    std::size_t max_points);
 
 /// Where to put the subject and the sampler: with two or more allowed CPUs, the subject on the
 /// first and the sampler on the second; otherwise nowhere in particular.

@@ -1,8 +1,7 @@
 #include "harness/sampler.h"
 
-#include <unistd.h>
-
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 namespace peakbench {
 namespace {
@@ -17,7 +16,10 @@ TEST(Decimate, KeepsShortTimelinesAsTheyAre) {
 
 TEST(Decimate, KeepsTheLargestPointOfEachBucketSoThePeakSurvives) {
   std::vector<TimelinePoint> timeline;
-  for (int i = 0; i < 10000; ++i) timeline.push_back(at(i * 0.001, 100 + i % 7));
+  timeline.reserve(10000);
+  for (int i = 0; i < 10000; ++i) {
+    timeline.push_back(at(i * 0.001, 100 + i % 7));
+  }
   timeline[4321].rss_bytes = 999999;  // a one-sample spike
   std::vector<TimelinePoint> out = decimate(timeline, 300);
   ASSERT_EQ(out.size(), 300u);
@@ -60,7 +62,9 @@ TEST(Sampler, SamplesUntilStoppedAndRefusesASecondStart) {
 
 TEST(Sampler, PinsItsThreadWhenAsked) {
   CpuPlan plan = plan_cpus();
-  if (!plan.sampler_cpu) GTEST_SKIP() << "fewer than two CPUs";
+  if (!plan.sampler_cpu) {
+    GTEST_SKIP() << "fewer than two CPUs";
+  }
   EXPECT_NE(*plan.subject_cpu, *plan.sampler_cpu);
   Sampler sampler(SamplerOptions{std::chrono::milliseconds(5), plan.sampler_cpu});
   ASSERT_TRUE(sampler.start(::getpid(), std::chrono::steady_clock::now()).ok());

@@ -8,7 +8,6 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
-
 #include <nlohmann/json.hpp>
 
 #include "harness/proc_status.h"
@@ -22,8 +21,11 @@ std::uint64_t current_hwm_bytes() {
 }
 
 Result<SubjectPhase> parse_phase(std::string_view label) {
-  for (SubjectPhase p : {SubjectPhase::download, SubjectPhase::cache_write, SubjectPhase::cache_read}) {
-    if (phase_label(p) == label) return p;
+  for (SubjectPhase p :
+       {SubjectPhase::download, SubjectPhase::cache_write, SubjectPhase::cache_read}) {
+    if (phase_label(p) == label) {
+      return p;
+    }
   }
   return Status::Error("unknown phase '" + std::string(label) + "'");
 }
@@ -42,10 +44,15 @@ std::string_view phase_label(SubjectPhase phase) {
   return "unknown";
 }
 
-SubjectProbe::SubjectProbe(int report_fd) : fd_(report_fd), start_(std::chrono::steady_clock::now()) {
+SubjectProbe::SubjectProbe(int report_fd)
+    : fd_(report_fd), start_(std::chrono::steady_clock::now()) {
+  // libstdc++'s steady_clock is CLOCK_MONOTONIC, shared by every process on the host.
+  report_.origin_monotonic_s = std::chrono::duration<double>(start_.time_since_epoch()).count();
   // What the subject spawns must not inherit the pipe (nor publish into it); a descriptor that
   // is not open is no report fd at all.
-  if (fd_ >= 0 && ::fcntl(fd_, F_SETFD, FD_CLOEXEC) != 0) fd_ = -1;
+  if (fd_ >= 0 && ::fcntl(fd_, F_SETFD, FD_CLOEXEC) != 0) {
+    fd_ = -1;
+  }
   std::optional<ProcMemory> mem = read_proc_memory(0);
   if (mem) {
     report_.start_rss_bytes = mem->vm_rss_bytes;
@@ -57,7 +64,9 @@ SubjectProbe::SubjectProbe(int report_fd) : fd_(report_fd), start_(std::chrono::
 }
 
 SubjectProbe::~SubjectProbe() {
-  if (fd_ >= 0) ::close(fd_);
+  if (fd_ >= 0) {
+    ::close(fd_);
+  }
 }
 
 double SubjectProbe::now_s() const {
@@ -67,7 +76,9 @@ double SubjectProbe::now_s() const {
 void SubjectProbe::begin(SubjectPhase phase) {
   // Fold the mark so far into the overall peak before the reset wipes it.
   report_.peak_rss_bytes = std::max(report_.peak_rss_bytes, current_hwm_bytes());
-  if (!reset_own_hwm()) report_.hwm_reset_failed = true;
+  if (!reset_own_hwm()) {
+    report_.hwm_reset_failed = true;
+  }
   if (mallctl_ != nullptr) {
     // thread.peak (jemalloc 5.3): this thread's allocated-minus-freed high-water mark.
     mallctl_("thread.peak.reset", nullptr, nullptr, nullptr, 0);
@@ -104,7 +115,9 @@ SubjectReport SubjectProbe::snapshot() {
 
 Status SubjectProbe::finish() {
   report_.peak_rss_bytes = std::max(report_.peak_rss_bytes, current_hwm_bytes());
-  if (fd_ < 0) return Status::Ok();
+  if (fd_ < 0) {
+    return Status::Ok();
+  }
   std::string text = to_json_text(report_);
   text.push_back('\n');
   const char* data = text.data();
@@ -112,9 +125,12 @@ Status SubjectProbe::finish() {
   Status status = Status::Ok();
   while (left > 0) {
     ssize_t n = ::write(fd_, data, left);
-    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
     if (n <= 0) {
-      status = Status::Error(std::string("cannot write the subject report: ") + std::strerror(errno));
+      status =
+          Status::Error(std::string("cannot write the subject report: ") + std::strerror(errno));
       break;
     }
     data += n;
@@ -126,11 +142,15 @@ Status SubjectProbe::finish() {
 }
 
 std::optional<int> parse_report_fd(const char* value) {
-  if (value == nullptr || *value == '\0') return std::nullopt;
+  if (value == nullptr || *value == '\0') {
+    return std::nullopt;
+  }
   std::string_view text(value);
   int fd = -1;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), fd);
-  if (ec != std::errc() || end != text.data() + text.size() || fd < 0) return std::nullopt;
+  if (ec != std::errc() || end != text.data() + text.size() || fd < 0) {
+    return std::nullopt;
+  }
   return fd;
 }
 
@@ -138,12 +158,15 @@ std::string to_json_text(const SubjectReport& r) {
   nlohmann::ordered_json j;
   j["start_rss_bytes"] = r.start_rss_bytes;
   j["peak_rss_bytes"] = r.peak_rss_bytes;
+  j["origin_monotonic_s"] = r.origin_monotonic_s;
   j["phases"] = nlohmann::ordered_json::array();
   for (const PhasePeak& p : r.phases) {
     nlohmann::ordered_json phase;
     phase["phase"] = p.phase;
     phase["peak_rss_bytes"] = p.peak_rss.bytes;
-    if (p.heap_peak) phase["heap_peak_bytes"] = p.heap_peak->bytes;
+    if (p.heap_peak) {
+      phase["heap_peak_bytes"] = p.heap_peak->bytes;
+    }
     phase["start_s"] = p.start_s;
     phase["end_s"] = p.end_s;
     j["phases"].push_back(std::move(phase));
@@ -151,9 +174,15 @@ std::string to_json_text(const SubjectReport& r) {
   j["bytes_received"] = r.bytes_received;
   j["bytes_written"] = r.bytes_written;
   j["allocator"] = r.allocator;
-  if (r.hwm_reset_failed) j["hwm_reset_failed"] = true;
-  for (const auto& [k, v] : r.extra_text) j["extra"][k] = v;
-  for (const auto& [k, v] : r.extra_numbers) j["extra"][k] = v;
+  if (r.hwm_reset_failed) {
+    j["hwm_reset_failed"] = true;
+  }
+  for (const auto& [k, v] : r.extra_text) {
+    j["extra"][k] = v;
+  }
+  for (const auto& [k, v] : r.extra_numbers) {
+    j["extra"][k] = v;
+  }
   return j.dump();
 }
 
@@ -163,11 +192,14 @@ Result<SubjectReport> parse_subject_report(std::string_view text) {
     SubjectReport r;
     r.start_rss_bytes = j.at("start_rss_bytes").get<std::uint64_t>();
     r.peak_rss_bytes = j.at("peak_rss_bytes").get<std::uint64_t>();
+    r.origin_monotonic_s = j.value("origin_monotonic_s", 0.0);
     for (const auto& p : j.at("phases")) {
       PhasePeak peak;
       peak.phase = p.at("phase").get<std::string>();
       Result<SubjectPhase> known = parse_phase(peak.phase);
-      if (!known) return Status::Error("subject report: " + known.message());
+      if (!known) {
+        return Status::Error("subject report: " + known.message());
+      }
       peak.peak_rss = Figure{p.at("peak_rss_bytes").get<std::uint64_t>(), Method::self_hwm};
       if (p.contains("heap_peak_bytes")) {
         peak.heap_peak = Figure{p.at("heap_peak_bytes").get<std::uint64_t>(), Method::jemalloc};

@@ -31,11 +31,14 @@ namespace peakbench {
 /// What a subject publishes about itself.
 struct SubjectReport {
   std::uint64_t start_rss_bytes = 0;  ///< VmRSS when the probe was made
-  std::uint64_t peak_rss_bytes = 0;   ///< max of VmHWM over the whole run, across resets
-  std::vector<PhasePeak> phases;      ///< in the order they ran (self_hwm; heap: jemalloc)
+  /// CLOCK_MONOTONIC seconds when the probe was made; phase times count from here. The clock is
+  /// the same in every process, so the parent can put phases on its own time axis.
+  double origin_monotonic_s = 0;
+  std::uint64_t peak_rss_bytes = 0;  ///< max of VmHWM over the whole run, across resets
+  std::vector<PhasePeak> phases;     ///< in the order they ran (self_hwm; heap: jemalloc)
   std::uint64_t bytes_received = 0;
   std::uint64_t bytes_written = 0;
-  std::string allocator;  ///< "jemalloc" when mallctl was found, else "glibc"
+  std::string allocator;          ///< "jemalloc" when mallctl was found, else "glibc"
   bool hwm_reset_failed = false;  ///< clear_refs refused: phase peaks include what came before
   std::map<std::string, std::string> extra_text;  ///< free-form fields (e.g. cache_outcome)
   std::map<std::string, std::int64_t> extra_numbers;
@@ -58,8 +61,12 @@ class SubjectProbe final : public PhaseProbe {
   void add_bytes_received(std::uint64_t bytes) override { report_.bytes_received += bytes; }
   void add_bytes_written(std::uint64_t bytes) override { report_.bytes_written += bytes; }
 
-  void set_extra(const std::string& key, std::string value) { report_.extra_text[key] = std::move(value); }
-  void set_extra_number(const std::string& key, std::int64_t value) { report_.extra_numbers[key] = value; }
+  void set_extra(const std::string& key, std::string value) {
+    report_.extra_text[key] = std::move(value);
+  }
+  void set_extra_number(const std::string& key, std::int64_t value) {
+    report_.extra_numbers[key] = value;
+  }
 
   /// The report so far, with the current mark folded into the overall peak.
   SubjectReport snapshot();

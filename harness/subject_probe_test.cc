@@ -1,24 +1,25 @@
 #include "harness/subject_probe.h"
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <cstring>
 #include <string>
 
-#include <gtest/gtest.h>
-
 namespace peakbench {
 namespace {
 
-constexpr std::uint64_t kMiB = 1024 * 1024;
+constexpr std::uint64_t kMiB = std::uint64_t{1024} * 1024;
 
 std::string read_all(int fd) {
   std::string out;
   char buf[4096];
   ssize_t n = 0;
-  while ((n = ::read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<std::size_t>(n));
+  while ((n = ::read(fd, buf, sizeof buf)) > 0) {
+    out.append(buf, static_cast<std::size_t>(n));
+  }
   return out;
 }
 
@@ -73,6 +74,9 @@ TEST(SubjectProbe, KeepsTheOverallPeakAcrossResets) {
     void* block = std::malloc(bytes);
     ASSERT_NE(block, nullptr);
     std::memset(block, 1, bytes);
+    // The memory clobber makes the memset observable: without it -O2 drops a memset that a
+    // free() follows, and RSS never rises.
+    asm volatile("" : : "r"(block) : "memory");
     g_keep = block;
     std::free(block);  // glibc gives a block this large back at once: RSS falls again
   }
@@ -81,7 +85,8 @@ TEST(SubjectProbe, KeepsTheOverallPeakAcrossResets) {
   }
   SubjectReport report = probe.snapshot();
   ASSERT_EQ(report.phases.size(), 2u);
-  EXPECT_GE(report.phases[0].peak_rss.bytes, report.start_rss_bytes + bytes - 512 * 1024);
+  EXPECT_GE(report.phases[0].peak_rss.bytes,
+            report.start_rss_bytes + bytes - std::uint64_t{512} * 1024);
   EXPECT_LT(report.phases[1].peak_rss.bytes, report.phases[0].peak_rss.bytes - bytes / 2);
   EXPECT_GE(report.peak_rss_bytes, report.phases[0].peak_rss.bytes);
 }

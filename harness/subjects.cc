@@ -51,11 +51,15 @@ std::optional<int> parse_signal(const std::string& text) {
                                        {"SEGV", SIGSEGV}, {"ABRT", SIGABRT}, {"USR1", SIGUSR1},
                                        {"HUP", SIGHUP}};
   for (const Named& s : kSignals) {
-    if (name == s.name) return s.number;
+    if (name == s.name) {
+      return s.number;
+    }
   }
   char* end = nullptr;
   long n = std::strtol(text.c_str(), &end, 10);
-  if (end != text.c_str() && *end == '\0' && n > 0 && n < NSIG) return static_cast<int>(n);
+  if (end != text.c_str() && *end == '\0' && n > 0 && n < NSIG) {
+    return static_cast<int>(n);
+  }
   return std::nullopt;
 }
 
@@ -69,8 +73,8 @@ pid_t spawn_calibrate_child(std::uint64_t mib, std::uint64_t hold_ms) {
   if (pid == 0) {
     // The report fd is close-on-exec (SubjectProbe), and the child must not look for it either.
     ::unsetenv(kReportFdEnv);
-    const char* argv[] = {"peakbench", "calibrate", "--mib", mib_text.c_str(), "--hold-ms",
-                          hold_text.c_str(), nullptr};
+    const char* argv[] = {"peakbench", "calibrate",       "--mib", mib_text.c_str(),
+                          "--hold-ms", hold_text.c_str(), nullptr};
     ::execv("/proc/self/exe", const_cast<char* const*>(argv));
     ::_exit(127);
   }
@@ -81,7 +85,9 @@ ExitCode calibrate(const CalibrateOptions& o) {
   std::optional<int> kill_with;
   if (!o.signal.empty()) {
     kill_with = parse_signal(o.signal);
-    if (!kill_with) return fail(ExitCode::usage, "calibrate: unknown signal '" + o.signal + "'");
+    if (!kill_with) {
+      return fail(ExitCode::usage, "calibrate: unknown signal '" + o.signal + "'");
+    }
   }
   // Reading the environment is the CLI layer's job; the probe takes the descriptor.
   SubjectProbe probe(parse_report_fd(std::getenv(kReportFdEnv)).value_or(-1));
@@ -90,7 +96,9 @@ ExitCode calibrate(const CalibrateOptions& o) {
   std::vector<pid_t> children;
   for (std::uint64_t mib : o.children_mib) {
     pid_t pid = spawn_calibrate_child(mib, o.hold_ms);
-    if (pid < 0) return fail(ExitCode::failure, std::string("calibrate: fork: ") + std::strerror(errno));
+    if (pid < 0) {
+      return fail(ExitCode::failure, std::string("calibrate: fork: ") + std::strerror(errno));
+    }
     children.push_back(pid);
   }
 
@@ -99,8 +107,13 @@ ExitCode calibrate(const CalibrateOptions& o) {
     PhaseScope phase(probe, SubjectPhase::download);
     if (bytes > 0) {
       void* block = std::malloc(bytes);
-      if (block == nullptr) return fail(ExitCode::failure, "calibrate: out of memory");
+      if (block == nullptr) {
+        return fail(ExitCode::failure, "calibrate: out of memory");
+      }
       std::memset(block, 0x5a, bytes);  // every page written, so every page is resident
+      // Like benchmark::DoNotOptimize: the block escapes and memory is clobbered, so -O2 can
+      // drop neither the malloc nor the memset.
+      asm volatile("" : : "r"(block) : "memory");
       g_sink = block;
       probe.add_bytes_written(bytes);
     }
@@ -114,7 +127,9 @@ ExitCode calibrate(const CalibrateOptions& o) {
     }
     std::cout << orphan << std::endl;
   }
-  if (o.hold_ms > 0) sleep_ms(o.hold_ms);
+  if (o.hold_ms > 0) {
+    sleep_ms(o.hold_ms);
+  }
   for (pid_t child : children) {
     while (::waitpid(child, nullptr, 0) < 0 && errno == EINTR) {
     }
@@ -125,7 +140,9 @@ ExitCode calibrate(const CalibrateOptions& o) {
     ::raise(*kill_with);
   }
   std::free(g_sink);
-  if (!published) return fail(ExitCode::failure, published.message());
+  if (!published) {
+    return fail(ExitCode::failure, published.message());
+  }
   return ExitCode::ok;
 }
 
@@ -138,9 +155,11 @@ void add_subject_commands(Commands& commands) {
   sub->group("");  // hidden: a test subject, not a user command
   sub->add_option("--mib", options->mib, "MiB to touch")->required();
   sub->add_option("--hold-ms", options->hold_ms, "keep the memory this long before exiting");
-  sub->add_option("--children", options->children_mib, "spawn one child per size (MiB), all alive at once")
+  sub->add_option("--children", options->children_mib,
+                  "spawn one child per size (MiB), all alive at once")
       ->delimiter(',');
-  sub->add_option("--orphan-ms", options->orphan_ms, "leave a child that outlives this process by T ms");
+  sub->add_option("--orphan-ms", options->orphan_ms,
+                  "leave a child that outlives this process by T ms");
   sub->add_option("--signal", options->signal, "kill itself with this signal after publishing");
 }
 

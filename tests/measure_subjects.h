@@ -1,6 +1,7 @@
 #pragma once
 // Helpers for tests that run real subjects through the launcher.
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
