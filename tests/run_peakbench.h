@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "fixtures/test_support.h"
+
 namespace peakbench::testing {
 
 struct CliResult {
@@ -28,29 +30,6 @@ inline std::string slurp(const std::filesystem::path& path) {
   text << in.rdbuf();
   return text.str();
 }
-
-/// A fresh directory under the system temporary directory, removed by the destructor.
-class TempDir {
- public:
-  explicit TempDir(const std::string& tag) {
-    static int counter = 0;
-    path_ =
-        std::filesystem::temp_directory_path() /
-        ("peakbench-" + tag + "-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  std::filesystem::path path_;
-};
 
 /// Runs `peakbench ARGS...` with `env_extra` ("NAME=value") added to the environment.
 inline CliResult run_peakbench(const std::vector<std::string>& args,
