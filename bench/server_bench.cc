@@ -1,10 +1,9 @@
 // The embedded server's throughput to a libcurl client over loopback (one download of the
 // whole wheel per iteration, body discarded). scripts/serve-bench compares it with nginx.
+#include <benchmark/benchmark.h>
 #include <curl/curl.h>
 
 #include <memory>
-
-#include <benchmark/benchmark.h>
 
 #include "fixtures/server.h"
 
