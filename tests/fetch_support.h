@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,13 @@
 
 #include "scenarios/strategy.h"
 #include "tests/spawn.h"
+
+namespace peakbench {
+
+/// Test names and failure messages show the strategy's name rather than its bytes.
+inline void PrintTo(Strategy strategy, std::ostream* os) { *os << to_string(strategy); }
+
+}  // namespace peakbench
 
 namespace peakbench::testing {
 

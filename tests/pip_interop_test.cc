@@ -29,6 +29,8 @@ struct PipCase {
   Strategy strategy;   ///< the design that pip's cache uses
 };
 
+void PrintTo(const PipCase& pip, std::ostream* os) { *os << pip.name; }
+
 const PipCase kPip24{"Pip24_2", "/root/.pyenv/versions/3.13.0/bin/python", Strategy::streaming};
 const PipCase kPip23{"Pip23_2_1", "/root/.pyenv/versions/3.11.7/bin/python", Strategy::whole_body};
 
