@@ -1,6 +1,7 @@
 #include "scenarios/cache_store.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -8,8 +9,6 @@
 #include <cstring>
 #include <new>
 #include <system_error>
-
-#include <fmt/format.h>
 
 namespace peakbench {
 
@@ -30,8 +29,8 @@ Result<std::optional<std::vector<std::byte>>> read_whole_file(const std::filesys
   }
   const auto size = static_cast<std::uint64_t>(info.st_size);
   if (size > max_bytes) {
-    return Status::Error(fmt::format("{} has {} bytes, more than the {} allowed", path.string(),
-                                     size, max_bytes));
+    return Status::Error(
+        fmt::format("{} has {} bytes, more than the {} allowed", path.string(), size, max_bytes));
   }
   std::vector<std::byte> bytes;
   try {
@@ -39,8 +38,8 @@ Result<std::optional<std::vector<std::byte>>> read_whole_file(const std::filesys
     // read() is about to fill anyway.
     bytes.resize(size);
   } catch (const std::bad_alloc&) {
-    return Status::Error(fmt::format("cannot read {}: out of memory for {} bytes", path.string(),
-                                     size));
+    return Status::Error(
+        fmt::format("cannot read {}: out of memory for {} bytes", path.string(), size));
   }
   std::uint64_t done = 0;
   while (done < size) {
@@ -62,8 +61,8 @@ Status ensure_parent(const std::filesystem::path& path) {
   std::error_code error;
   std::filesystem::create_directories(path.parent_path(), error);
   if (error) {
-    return Status::Error(fmt::format("cannot create {}: {}", path.parent_path().string(),
-                                     error.message()));
+    return Status::Error(
+        fmt::format("cannot create {}: {}", path.parent_path().string(), error.message()));
   }
   return Status::Ok();
 }

@@ -1,14 +1,14 @@
 // `peakbench fetch`: the built-in subject's entry point (DESIGN §5). Turns argv into FetchOptions,
 // runs fetch() and maps its result to the exit status: 0 ok, 1 download failed, 2 bad usage.
 
+#include <fmt/format.h>
+
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "harness/cli.h"
 #include "harness/phase_probe.h"

@@ -3,10 +3,10 @@
 
 #include "scenarios/strategy.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <chrono>
-
-#include <fmt/format.h>
 
 #include "peakbench/version.h"
 #include "scenarios/cache_entry.h"
@@ -73,12 +73,12 @@ class Download final : public ResponseHandler {
     head_ = head;
     if (head.status == 304) {
       if (conditional_) return Status::Ok();
-      return Status::Error(fmt::format("download of {} failed: 304 to an unconditional request",
-                                       url_));
+      return Status::Error(
+          fmt::format("download of {} failed: 304 to an unconditional request", url_));
     }
     if (head.status != 200 && head.status != 203) {
-      return Status::Error(fmt::format("download of {} failed: HTTP {} {}", url_, head.status,
-                                       head.reason));
+      return Status::Error(
+          fmt::format("download of {} failed: HTTP {} {}", url_, head.status, head.reason));
     }
     switch (decide_store(head.status, head.headers, request_headers_)) {
       case StoreDecision::store: {
@@ -134,7 +134,8 @@ class Download final : public ResponseHandler {
 /// Hands a stored body to the consumer and checks it: the body's sha256, on success.
 Result<std::string> serve_entry(LoadedEntry& entry, BodyConsumer& consumer, PhaseProbe& probe) {
   PhaseScope phase(probe, SubjectPhase::cache_read);
-  if (Status s = entry.serve([&](std::span<const std::byte> bytes) { return consumer.feed(bytes); });
+  if (Status s =
+          entry.serve([&](std::span<const std::byte> bytes) { return consumer.feed(bytes); });
       !s) {
     return s;
   }
@@ -156,8 +157,7 @@ CopyCount copy_count(Strategy strategy) {
 Result<Strategy> parse_strategy(std::string_view name) {
   if (name == "whole-body") return Strategy::whole_body;
   if (name == "streaming") return Strategy::streaming;
-  return Status::Error(
-      fmt::format("unknown strategy '{}': choose whole-body or streaming", name));
+  return Status::Error(fmt::format("unknown strategy '{}': choose whole-body or streaming", name));
 }
 
 std::string_view to_string(CacheOutcome outcome) {
@@ -269,8 +269,7 @@ Result<FetchResult> fetch(const FetchOptions& options, PhaseProbe& probe) {
   }
 
   // 2. The network.
-  Download download(*consumer, *store, probe, request.headers, conditional, warn,
-                    url->request_url);
+  Download download(*consumer, *store, probe, request.headers, conditional, warn, url->request_url);
   {
     Status got = Status::Ok();
     {
@@ -290,8 +289,8 @@ Result<FetchResult> fetch(const FetchOptions& options, PhaseProbe& probe) {
       entry = store->load(warn);
     }
     if (!entry) {
-      return Status::Error(fmt::format("download of {} failed: 304 but the cache entry is gone",
-                                       url->request_url));
+      return Status::Error(
+          fmt::format("download of {} failed: 304 but the cache entry is gone", url->request_url));
     }
     CachedResponse refreshed = refreshed_by_304(entry->response(), download.head().headers);
     refreshed.vary = vary_values(refreshed.headers, request.headers);

@@ -18,7 +18,7 @@ namespace {
 using testing::FetchRun;
 using testing::run_fetch;
 
-constexpr std::uint64_t kMiB = 1024 * 1024;
+constexpr std::uint64_t kMiB = std::uint64_t{1} << 20;
 constexpr std::uint64_t kBodyBytes = 128 * kMiB;
 constexpr std::uint64_t kStreamingBudgetBytes = 4 * kMiB;
 // What whole-body may hold beyond its copies: libcurl, the --stats line, allocator slack.
@@ -51,7 +51,7 @@ class FetchMemoryTest : public ::testing::TestWithParam<Strategy> {
     EXPECT_GT(start, 0u);
     EXPECT_GE(peak, start);
     // wait4's figure may include this process's size (DESIGN §4), never less than the child's.
-    EXPECT_GE(run.child.max_rss_bytes + 64 * 1024, peak);
+    EXPECT_GE(run.child.max_rss_bytes + kMiB / 16, peak);
     return peak - start;
   }
 

@@ -16,12 +16,12 @@ namespace peakbench {
 namespace {
 
 namespace fs = std::filesystem;
-using testing::files_under;
 using testing::FetchRun;
+using testing::files_under;
 using testing::inode_of;
 using testing::run_fetch;
 
-constexpr std::uint64_t kMiB = 1024 * 1024;
+constexpr std::uint64_t kMiB = std::uint64_t{1} << 20;
 
 class FetchServerTest : public ::testing::TestWithParam<Strategy> {
  protected:
@@ -268,7 +268,8 @@ TEST_P(FetchServerTest, AnEntryThatVariedOnAnotherValueIsAMissWithoutWarning) {
   other.vary = {{"X-Mirror", "eu"}};
   msgpack::sbuffer packed;
   ASSERT_TRUE(encode_entry(other, entry->body, packed).ok());
-  ASSERT_TRUE(write_file_atomically(entry_file(), std::string_view(packed.data(), packed.size())).ok());
+  ASSERT_TRUE(
+      write_file_atomically(entry_file(), std::string_view(packed.data(), packed.size())).ok());
   server_->reset_counts();
   const FetchRun run = fetch();
   ASSERT_EQ(run.child.exit_code, 0) << run.child.err;

@@ -5,11 +5,10 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <ostream>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "scenarios/strategy.h"
 #include "tests/spawn.h"
@@ -32,9 +31,9 @@ struct FetchRun {
 
 inline FetchRun run_fetch(Strategy strategy, const std::filesystem::path& cache_dir,
                           const std::string& url, const std::filesystem::path& out = {}) {
-  std::vector<std::string> argv = {PEAKBENCH_EXE, "fetch", "--stats", "--strategy",
-                                   std::string(to_string(strategy)), "--cache-dir",
-                                   cache_dir.string()};
+  std::vector<std::string> argv = {
+      PEAKBENCH_EXE, "fetch",           "--stats", "--strategy", std::string(to_string(strategy)),
+      "--cache-dir", cache_dir.string()};
   if (!out.empty()) {
     argv.push_back("--out");
     argv.push_back(out.string());

@@ -6,9 +6,8 @@
 // CacheControl keys on that URL normalized (scheme and host lowercased, fragment dropped): the
 // same key parse_fetch_url() computes from the fragment-bearing URL the index links to.
 
-#include <unistd.h>
-
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "fixtures/server.h"
 #include "fixtures/test_support.h"
@@ -59,9 +58,9 @@ class PipInteropTest : public ::testing::TestWithParam<PipCase> {
   testing::ChildRun pip_install(const std::string& target) {
     return testing::spawn_and_wait(
         {GetParam().python, "-m", "pip", "install", "--no-deps", "--disable-pip-version-check",
-         "--quiet", "--index-url", server_->index_url(), "--trusted-host",
-         server_->trusted_host(), "--cache-dir", cache_.string(), "--target",
-         (dir_.path() / target).string(), server_->wheel()->spec().name},
+         "--quiet", "--index-url", server_->index_url(), "--trusted-host", server_->trusted_host(),
+         "--cache-dir", cache_.string(), "--target", (dir_.path() / target).string(),
+         server_->wheel()->spec().name},
         {"PIP_NO_INPUT=1", "PIP_ROOT_USER_ACTION=ignore", "PIP_CONFIG_FILE=/dev/null"});
   }
 
