@@ -16,7 +16,8 @@ Result<std::optional<std::vector<std::byte>>> read_whole_file(const std::filesys
                                                               std::uint64_t max_bytes) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    if (errno == ENOENT) return std::optional<std::vector<std::byte>>();
+    // Absent, or a path component is not a directory: no entry (pip treats both as a miss).
+    if (errno == ENOENT || errno == ENOTDIR) return std::optional<std::vector<std::byte>>();
     return Status::Error(fmt::format("cannot read {}: {}", path.string(), std::strerror(errno)));
   }
   struct Closer {

@@ -278,6 +278,17 @@ TEST_P(FetchServerTest, AnEntryThatVariedOnAnotherValueIsAMissWithoutWarning) {
   EXPECT_EQ(file_requests(200), 1u);
 }
 
+TEST_P(FetchServerTest, UnwritableCacheWarnsOnceAndTheDownloadStillSucceeds) {
+  // The cache directory is a regular file: nothing can be read or written under it.
+  ASSERT_TRUE(write_file_atomically(cache_, "not a directory").ok());
+  const fs::path out = dir_.path() / "uncached.whl";
+  const FetchRun run = fetch(out);
+  ASSERT_EQ(run.child.exit_code, 0) << run.child.err;
+  EXPECT_EQ(run.warnings.size(), 1u) << run.child.err;
+  EXPECT_EQ(run.stats["outcome"], "miss-not-stored");
+  EXPECT_EQ(testing::sha256_hex(testing::read_all(out)), wheel_sha256());
+}
+
 INSTANTIATE_TEST_SUITE_P(BothStrategies, FetchServerTest,
                          ::testing::Values(Strategy::whole_body, Strategy::streaming),
                          [](const ::testing::TestParamInfo<Strategy>& info) {
