@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -32,7 +33,12 @@ std::uint64_t self_status_bytes(std::string_view field) {
   std::string line;
   while (std::getline(in, line)) {
     if (line.starts_with(field) && line.size() > field.size() && line[field.size()] == ':') {
-      return std::stoull(line.substr(field.size() + 1)) * 1024;
+      const std::string_view value = std::string_view(line).substr(field.size() + 1);
+      const std::size_t digits = value.find_first_not_of(" \t");
+      if (digits == std::string_view::npos) return 0;
+      std::uint64_t kib = 0;
+      std::from_chars(value.data() + digits, value.data() + value.size(), kib);
+      return kib * 1024;
     }
   }
   return 0;
@@ -59,7 +65,10 @@ ExitCode run_fetch(const FetchArgs& args) {
   const std::uint64_t start_rss_bytes = self_status_bytes("VmRSS");
   const std::uint64_t start_hwm_bytes = self_status_bytes("VmHWM");
 
-  NullPhaseProbe probe;  // the harness will pass its own probe (--report-fd) here
+  // The harness will pass its own probe (report pipe) here. That probe resets the kernel mark at
+  // each phase start, so with it `peak_hwm_bytes` below must come from the probe's own overall
+  // peak rather than from VmHWM at exit.
+  NullPhaseProbe probe;
   auto result = fetch(options, probe);
   if (!result) return fail(ExitCode::failure, result.message());
 

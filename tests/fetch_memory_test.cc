@@ -4,7 +4,8 @@
 //
 // The strategies are held to their stated copy counts (copy_count(), scenarios/README.md):
 // streaming peaks at most 4 MiB above its start, cold, warm and revalidated; whole-body at least
-// copy_count × B above its start, and not a body more (so an extra copy shows too).
+// copy_count × B above its start (less what start-up freed, under 1 MiB), and at most 8 MiB more
+// (so an extra copy shows too).
 
 #include <gtest/gtest.h>
 
@@ -23,6 +24,9 @@ constexpr std::uint64_t kBodyBytes = 128 * kMiB;
 constexpr std::uint64_t kStreamingBudgetBytes = 4 * kMiB;
 // What whole-body may hold beyond its copies: libcurl, the --stats line, allocator slack.
 constexpr std::uint64_t kWholeBodySlackBytes = 8 * kMiB;
+// What the start figure may shrink by before the peak: start-up heap (argv parsing) freed and
+// trimmed back to the kernel. Seen: 36 KiB. Far below B, so one copy never passes for two.
+constexpr std::uint64_t kBaselineShrinkBytes = 1 * kMiB;
 
 class FetchMemoryTest : public ::testing::TestWithParam<Strategy> {
  protected:
@@ -60,7 +64,7 @@ class FetchMemoryTest : public ::testing::TestWithParam<Strategy> {
       EXPECT_LE(above_start_bytes, kStreamingBudgetBytes)
           << phase << ": streaming grew " << above_start_bytes / 1024 << " KiB";
     } else {
-      EXPECT_GE(above_start_bytes, copies * kBodyBytes)
+      EXPECT_GE(above_start_bytes + kBaselineShrinkBytes, copies * kBodyBytes)
           << phase << ": whole-body grew " << above_start_bytes / 1024 << " KiB";
       EXPECT_LE(above_start_bytes, copies * kBodyBytes + kWholeBodySlackBytes)
           << phase << ": whole-body grew " << above_start_bytes / 1024 << " KiB";
