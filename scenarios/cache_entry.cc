@@ -1,5 +1,6 @@
 #include "scenarios/cache_entry.h"
 
+#include <fmt/format.h>
 #include <openssl/evp.h>
 
 #include <algorithm>
@@ -7,8 +8,6 @@
 #include <cstring>
 #include <exception>
 #include <limits>
-
-#include <fmt/format.h>
 
 namespace peakbench {
 namespace {
@@ -31,16 +30,13 @@ void pack_str(Packer& pk, std::string_view text) {
 // Bytes of a msgpack str header (at most 5) plus the text; used for the size bound.
 std::size_t str_bytes(std::string_view text) { return 5 + text.size(); }
 
-std::string_view as_view(const msgpack::object& o) {
-  return {o.via.str.ptr, o.via.str.size};
-}
+std::string_view as_view(const msgpack::object& o) { return {o.via.str.ptr, o.via.str.size}; }
 
 bool is_str(const msgpack::object& o) { return o.type == msgpack::type::STR; }
 
 // One field of the "response" map, checked for its type; a message names the field.
-Status read_response_field(std::string_view key, const msgpack::object& value,
-                           DecodedEntry& entry, bool& have_body, bool& have_headers,
-                           bool& have_status) {
+Status read_response_field(std::string_view key, const msgpack::object& value, DecodedEntry& entry,
+                           bool& have_body, bool& have_headers, bool& have_status) {
   const auto wrong = [&](std::string_view want) {
     return Status::Error(fmt::format("field response.{} is not {}", key, want));
   };
@@ -131,9 +127,9 @@ Status read_entry(const msgpack::object& root, DecodedEntry& entry) {
 }  // namespace
 
 bool equals_ignore_case(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(),
-                    [](char x, char y) { return ascii_lower(x) == ascii_lower(y); });
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return ascii_lower(x) == ascii_lower(y);
+         });
 }
 
 void HeaderList::add(std::string name, std::string value) {
@@ -171,7 +167,8 @@ const std::string* HeaderList::find(std::string_view name) const {
 std::size_t metadata_bytes_bound(const CachedResponse& response) {
   // Prefix, maps, fixed keys and scalars fit in 256 bytes; strings are counted with their headers.
   std::size_t bytes = 256 + str_bytes(response.reason);
-  for (const auto& [name, value] : response.headers.fields()) bytes += str_bytes(name) + str_bytes(value);
+  for (const auto& [name, value] : response.headers.fields())
+    bytes += str_bytes(name) + str_bytes(value);
   for (const auto& [name, value] : response.vary) {
     bytes += str_bytes(name) + (value ? str_bytes(*value) : 1);
   }
@@ -181,8 +178,8 @@ std::size_t metadata_bytes_bound(const CachedResponse& response) {
 Status encode_entry(const CachedResponse& response, std::span<const std::byte> body,
                     msgpack::sbuffer& out) {
   if (body.size() > std::numeric_limits<std::uint32_t>::max()) {
-    return Status::Error(fmt::format("a body of {} bytes is beyond msgpack's bin 32 limit",
-                                     body.size()));
+    return Status::Error(
+        fmt::format("a body of {} bytes is beyond msgpack's bin 32 limit", body.size()));
   }
   try {
     out.write(kEntryPrefix.data(), kEntryPrefix.size());
@@ -245,8 +242,8 @@ Result<DecodedEntry> decode_entry(std::span<const std::byte> bytes) {
     // No reference function: bins and strs are copied into the handle's zone.
     entry.objects = msgpack::unpack(data, bytes.size(), offset);
     if (offset != bytes.size()) {
-      return Status::Error(fmt::format("entry has {} bytes after its msgpack map",
-                                       bytes.size() - offset));
+      return Status::Error(
+          fmt::format("entry has {} bytes after its msgpack map", bytes.size() - offset));
     }
   } catch (const msgpack::insufficient_bytes&) {
     return Status::Error("entry is truncated");
@@ -298,7 +295,7 @@ std::string sha224_hex(std::string_view text) {
   unsigned int length = 0;
   EVP_Digest(text.data(), text.size(), digest.data(), &length, EVP_sha224(), nullptr);
   std::string hex;
-  hex.reserve(2 * length);
+  hex.reserve(std::size_t{2} * length);
   for (unsigned int i = 0; i < length; ++i) hex += fmt::format("{:02x}", digest[i]);
   return hex;
 }

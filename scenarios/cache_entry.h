@@ -12,14 +12,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <msgpack.hpp>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <msgpack.hpp>
 
 #include "harness/status.h"
 

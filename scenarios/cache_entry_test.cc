@@ -74,9 +74,9 @@ TEST(CacheEntry, DecodesCacheControlBytesIntoEveryField) {
   auto decoded = decode_entry(as_span(bytes));
   ASSERT_TRUE(decoded.ok()) << decoded.message();
   EXPECT_EQ(decoded->response, sample_response());
-  EXPECT_EQ(std::string_view(reinterpret_cast<const char*>(decoded->body.data()),
-                             decoded->body.size()),
-            "wheel-bytes");
+  EXPECT_EQ(
+      std::string_view(reinterpret_cast<const char*>(decoded->body.data()), decoded->body.size()),
+      "wheel-bytes");
 
   const std::string strict_bytes = from_hex(kStrictEntryHex);
   auto strict = decode_entry(as_span(strict_bytes));
@@ -93,9 +93,9 @@ TEST(CacheEntry, TheDecodedBodyOutlivesTheInputBuffer) {
   bytes.assign(bytes.size(), 'x');  // the input is overwritten: the body was copied out of it
   bytes.clear();
   bytes.shrink_to_fit();
-  EXPECT_EQ(std::string_view(reinterpret_cast<const char*>(decoded->body.data()),
-                             decoded->body.size()),
-            "wheel-bytes");
+  EXPECT_EQ(
+      std::string_view(reinterpret_cast<const char*>(decoded->body.data()), decoded->body.size()),
+      "wheel-bytes");
 }
 
 TEST(CacheEntry, AnythingButAWholeEntryIsAnErrorNeverAThrow) {
@@ -105,9 +105,9 @@ TEST(CacheEntry, AnythingButAWholeEntryIsAnErrorNeverAThrow) {
     auto decoded = decode_entry(as_span(std::string_view(good).substr(0, length)));
     EXPECT_FALSE(decoded.ok()) << "length " << length;
   }
-  EXPECT_FALSE(decode_entry(as_span(good + "x")).ok());              // trailing bytes
+  EXPECT_FALSE(decode_entry(as_span(good + "x")).ok());                // trailing bytes
   EXPECT_FALSE(decode_entry(as_span("cc=2," + good.substr(5))).ok());  // another serde version
-  EXPECT_FALSE(decode_entry(as_span("cc=4,\xc1")).ok());                // a reserved msgpack byte
+  EXPECT_FALSE(decode_entry(as_span("cc=4,\xc1")).ok());               // a reserved msgpack byte
 
   const auto entry_with = [](auto&& pack_response) {
     msgpack::sbuffer out;
@@ -181,8 +181,7 @@ TEST(CacheKey, IsSha224HexAndPipsFiveLevelPath) {
   const std::string key =
       sha224_hex("http://127.0.0.1:8000/files/peakbench_payload-1.0.0-py3-none-any.whl");
   EXPECT_EQ(key, "0051abc6325e3d5678fd9136bc48e2d699949bd441ea13dd4f20e91d");
-  EXPECT_EQ(entry_path("/c/http-v2", key),
-            std::filesystem::path("/c/http-v2/0/0/5/1/a/" + key));
+  EXPECT_EQ(entry_path("/c/http-v2", key), std::filesystem::path("/c/http-v2/0/0/5/1/a/" + key));
 }
 
 TEST(HeaderList, LooksUpAnyCaseAndJoinsRepeatedFields) {

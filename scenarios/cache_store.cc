@@ -1,6 +1,7 @@
 #include "scenarios/cache_store.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,15 +10,14 @@
 #include <new>
 #include <system_error>
 
-#include <fmt/format.h>
-
 namespace peakbench {
 
 Result<std::optional<std::vector<std::byte>>> read_whole_file(const std::filesystem::path& path,
                                                               std::uint64_t max_bytes) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    if (errno == ENOENT) return std::optional<std::vector<std::byte>>();
+    // Absent, or a path component is not a directory: no entry (pip treats both as a miss).
+    if (errno == ENOENT || errno == ENOTDIR) return std::optional<std::vector<std::byte>>();
     return Status::Error(fmt::format("cannot read {}: {}", path.string(), std::strerror(errno)));
   }
   struct Closer {
@@ -30,8 +30,8 @@ Result<std::optional<std::vector<std::byte>>> read_whole_file(const std::filesys
   }
   const auto size = static_cast<std::uint64_t>(info.st_size);
   if (size > max_bytes) {
-    return Status::Error(fmt::format("{} has {} bytes, more than the {} allowed", path.string(),
-                                     size, max_bytes));
+    return Status::Error(
+        fmt::format("{} has {} bytes, more than the {} allowed", path.string(), size, max_bytes));
   }
   std::vector<std::byte> bytes;
   try {
@@ -39,8 +39,8 @@ Result<std::optional<std::vector<std::byte>>> read_whole_file(const std::filesys
     // read() is about to fill anyway.
     bytes.resize(size);
   } catch (const std::bad_alloc&) {
-    return Status::Error(fmt::format("cannot read {}: out of memory for {} bytes", path.string(),
-                                     size));
+    return Status::Error(
+        fmt::format("cannot read {}: out of memory for {} bytes", path.string(), size));
   }
   std::uint64_t done = 0;
   while (done < size) {
@@ -62,8 +62,8 @@ Status ensure_parent(const std::filesystem::path& path) {
   std::error_code error;
   std::filesystem::create_directories(path.parent_path(), error);
   if (error) {
-    return Status::Error(fmt::format("cannot create {}: {}", path.parent_path().string(),
-                                     error.message()));
+    return Status::Error(
+        fmt::format("cannot create {}: {}", path.parent_path().string(), error.message()));
   }
   return Status::Ok();
 }

@@ -93,7 +93,7 @@ std::unique_ptr<CacheStore> make_streaming_store(const std::filesystem::path& ca
 // Helpers shared by the two stores (cache_store.cc).
 
 /// Reads a whole file into one exactly sized buffer (as Python's `f.read()` does: one allocation
-/// of the file's size). nullopt when the file does not exist.
+/// of the file's size). nullopt when the file or a directory on its path does not exist.
 Result<std::optional<std::vector<std::byte>>> read_whole_file(const std::filesystem::path& path,
                                                               std::uint64_t max_bytes);
 

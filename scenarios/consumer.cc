@@ -1,10 +1,9 @@
 #include "scenarios/consumer.h"
 
+#include <fmt/format.h>
 #include <openssl/evp.h>
 
 #include <array>
-
-#include <fmt/format.h>
 
 namespace peakbench {
 namespace {
@@ -13,7 +12,7 @@ using DigestContext = std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)>;
 
 std::string to_hex(const unsigned char* digest, unsigned int length) {
   std::string hex;
-  hex.reserve(2 * length);
+  hex.reserve(std::size_t{2} * length);
   for (unsigned int i = 0; i < length; ++i) hex += fmt::format("{:02x}", digest[i]);
   return hex;
 }
@@ -82,8 +81,8 @@ Result<std::string> BodyConsumer::finish_hash() {
   }
   std::string hex = to_hex(digest.data(), length);
   if (!state_->expected_sha256_hex.empty() && hex != state_->expected_sha256_hex) {
-    return Status::Error(fmt::format("sha256 mismatch: expected {}, got {}",
-                                     state_->expected_sha256_hex, hex));
+    return Status::Error(
+        fmt::format("sha256 mismatch: expected {}, got {}", state_->expected_sha256_hex, hex));
   }
   return hex;
 }

@@ -92,15 +92,16 @@ TEST(StoreDecision, FollowsCacheControlsCacheResponse) {
   EXPECT_EQ(decide_store(200, headers_of({{"ETag", "\"e\""}, {"Vary", "*"}}), none),
             StoreDecision::skip);
   // An ETag alone is enough, even with max-age=0: the entry is kept for revalidation.
-  EXPECT_EQ(decide_store(200, headers_of({{"ETag", "\"e\""}, {"Cache-Control", "max-age=0"}}), none),
-            StoreDecision::store);
+  EXPECT_EQ(
+      decide_store(200, headers_of({{"ETag", "\"e\""}, {"Cache-Control", "max-age=0"}}), none),
+      StoreDecision::store);
   // Without an ETag a positive lifetime and a Date are needed.
-  EXPECT_EQ(decide_store(200, headers_of({{"Date", kDateText}, {"Cache-Control", "max-age=0"}}),
-                         none),
-            StoreDecision::skip);
-  EXPECT_EQ(decide_store(200, headers_of({{"Date", kDateText}, {"Cache-Control", "max-age=5"}}),
-                         none),
-            StoreDecision::store);
+  EXPECT_EQ(
+      decide_store(200, headers_of({{"Date", kDateText}, {"Cache-Control", "max-age=0"}}), none),
+      StoreDecision::skip);
+  EXPECT_EQ(
+      decide_store(200, headers_of({{"Date", kDateText}, {"Cache-Control", "max-age=5"}}), none),
+      StoreDecision::store);
   EXPECT_EQ(decide_store(200, headers_of({{"Cache-Control", "max-age=5"}}), none),
             StoreDecision::skip);
   EXPECT_EQ(decide_store(200, headers_of({{"Date", kDateText}, {"Expires", kDateText}}), none),
@@ -110,19 +111,18 @@ TEST(StoreDecision, FollowsCacheControlsCacheResponse) {
 
 TEST(Vary, StoresTheRequestsValuesAndMatchesOnThem) {
   const HeaderList request = headers_of({{"Accept-Encoding", "identity"}, {"Accept", "*/*"}});
-  const auto values =
-      vary_values(headers_of({{"Vary", "Accept-Encoding, X-Mirror"}}), request);
+  const auto values = vary_values(headers_of({{"Vary", "Accept-Encoding, X-Mirror"}}), request);
   ASSERT_EQ(values.size(), 2u);
-  EXPECT_EQ(values[0], std::make_pair(std::string("Accept-Encoding"),
-                                      std::optional<std::string>("identity")));
+  EXPECT_EQ(values[0],
+            std::make_pair(std::string("Accept-Encoding"), std::optional<std::string>("identity")));
   EXPECT_EQ(values[1], std::make_pair(std::string("X-Mirror"), std::optional<std::string>()));
 
   CachedResponse stored;
   stored.vary = values;
   EXPECT_TRUE(vary_matches(stored, request));
   EXPECT_FALSE(vary_matches(stored, headers_of({{"Accept-Encoding", "gzip"}})));
-  EXPECT_FALSE(vary_matches(
-      stored, headers_of({{"Accept-Encoding", "identity"}, {"X-Mirror", "eu"}})));
+  EXPECT_FALSE(
+      vary_matches(stored, headers_of({{"Accept-Encoding", "identity"}, {"X-Mirror", "eu"}})));
   stored.vary = {{"*", std::nullopt}};
   EXPECT_FALSE(vary_matches(stored, request));
   EXPECT_TRUE(vary_values(headers_of({{"ETag", "\"e\""}}), request).empty());

@@ -1,14 +1,13 @@
 #include "scenarios/http_client.h"
 
 #include <curl/curl.h>
+#include <fmt/format.h>
 
 #include <array>
 #include <charconv>
 #include <cstdlib>
 #include <memory>
 #include <mutex>
-
-#include <fmt/format.h>
 
 namespace peakbench {
 namespace {
@@ -116,7 +115,8 @@ Status http_get(const HttpRequest& request, ResponseHandler& handler) {
 
   CurlHeaderList header_list(nullptr, &curl_slist_free_all);
   for (const auto& [name, value] : request.headers.fields()) {
-    curl_slist* grown = curl_slist_append(header_list.get(), fmt::format("{}: {}", name, value).c_str());
+    curl_slist* grown =
+        curl_slist_append(header_list.get(), fmt::format("{}: {}", name, value).c_str());
     if (grown == nullptr) return Status::Error("cannot build request headers");
     (void)header_list.release();
     header_list.reset(grown);
@@ -147,8 +147,9 @@ Status http_get(const HttpRequest& request, ResponseHandler& handler) {
   const CURLcode code = curl_easy_perform(h);
   if (!transfer.error.ok()) return transfer.error;
   if (code != CURLE_OK) {
-    const std::string_view detail = error_text[0] != '\0' ? std::string_view(error_text.data())
-                                                          : std::string_view(curl_easy_strerror(code));
+    const std::string_view detail = error_text[0] != '\0'
+                                        ? std::string_view(error_text.data())
+                                        : std::string_view(curl_easy_strerror(code));
     return Status::Error(fmt::format("download of {} failed: {}", request.url, trim(detail)));
   }
   if (!transfer.head_delivered && !transfer.deliver_head()) return transfer.error;

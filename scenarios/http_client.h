@@ -17,8 +17,8 @@ namespace peakbench {
 inline constexpr long kCurlBufferBytes = 512 * 1024;
 
 struct HttpRequest {
-  std::string url;      ///< absolute, without a fragment
-  HeaderList headers;   ///< sent as given
+  std::string url;     ///< absolute, without a fragment
+  HeaderList headers;  ///< sent as given
 };
 
 /// The status line and header fields of the final response.

@@ -3,10 +3,11 @@
 
 #include "scenarios/strategy.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <chrono>
-
-#include <fmt/format.h>
+#include <optional>
 
 #include "peakbench/version.h"
 #include "scenarios/cache_entry.h"
@@ -73,12 +74,12 @@ class Download final : public ResponseHandler {
     head_ = head;
     if (head.status == 304) {
       if (conditional_) return Status::Ok();
-      return Status::Error(fmt::format("download of {} failed: 304 to an unconditional request",
-                                       url_));
+      return Status::Error(
+          fmt::format("download of {} failed: 304 to an unconditional request", url_));
     }
     if (head.status != 200 && head.status != 203) {
-      return Status::Error(fmt::format("download of {} failed: HTTP {} {}", url_, head.status,
-                                       head.reason));
+      return Status::Error(
+          fmt::format("download of {} failed: HTTP {} {}", url_, head.status, head.reason));
     }
     switch (decide_store(head.status, head.headers, request_headers_)) {
       case StoreDecision::store: {
@@ -131,10 +132,11 @@ class Download final : public ResponseHandler {
   std::unique_ptr<BodyWriter> writer_;
 };
 
-/// Hands a stored body to the consumer and checks it: the body's sha256, on success.
-Result<std::string> serve_entry(LoadedEntry& entry, BodyConsumer& consumer, PhaseProbe& probe) {
-  PhaseScope phase(probe, SubjectPhase::cache_read);
-  if (Status s = entry.serve([&](std::span<const std::byte> bytes) { return consumer.feed(bytes); });
+/// Hands a stored body to the consumer and checks it: the body's sha256, on success. The caller
+/// holds the cache_read phase open around it.
+Result<std::string> serve_entry(LoadedEntry& entry, BodyConsumer& consumer) {
+  if (Status s =
+          entry.serve([&](std::span<const std::byte> bytes) { return consumer.feed(bytes); });
       !s) {
     return s;
   }
@@ -156,8 +158,7 @@ CopyCount copy_count(Strategy strategy) {
 Result<Strategy> parse_strategy(std::string_view name) {
   if (name == "whole-body") return Strategy::whole_body;
   if (name == "streaming") return Strategy::streaming;
-  return Status::Error(
-      fmt::format("unknown strategy '{}': choose whole-body or streaming", name));
+  return Status::Error(fmt::format("unknown strategy '{}': choose whole-body or streaming", name));
 }
 
 std::string_view to_string(CacheOutcome outcome) {
@@ -226,18 +227,18 @@ Result<FetchResult> fetch(const FetchOptions& options, PhaseProbe& probe) {
   // 1. The cache, as CacheController.cached_request consults it.
   bool conditional = false;
   {
-    std::unique_ptr<LoadedEntry> entry;
-    {
-      PhaseScope phase(probe, SubjectPhase::cache_read);
-      entry = store->load(warn);
-    }
+    // One cache_read phase from the lookup to the end of a hit: a fresh entry's load and its
+    // serving are one read, and a per-phase peak should show them together.
+    std::optional<PhaseScope> reading(std::in_place, probe, SubjectPhase::cache_read);
+    std::unique_ptr<LoadedEntry> entry = store->load(warn);
     // A stored response that varied on a header this request sends differently is a plain miss.
     if (entry && !vary_matches(entry->response(), request.headers)) entry.reset();
     if (entry) {
       switch (evaluate_freshness(entry->response(), now_unix_seconds)) {
         case Freshness::fresh: {
-          auto served = serve_entry(*entry, *consumer, probe);
+          auto served = serve_entry(*entry, *consumer);
           if (served) {
+            reading.reset();
             if (Status s = consumer->commit(); !s) return s;
             result.outcome = CacheOutcome::hit;
             result.body_bytes = consumer->bytes();
@@ -264,13 +265,13 @@ Result<FetchResult> fetch(const FetchOptions& options, PhaseProbe& probe) {
           break;
       }
     }
+    reading.reset();
     // The stale entry is let go before the request (whole-body: its body copy is freed), as
     // CacheControl keeps only the conditional headers; a 304 loads it again below.
   }
 
   // 2. The network.
-  Download download(*consumer, *store, probe, request.headers, conditional, warn,
-                    url->request_url);
+  Download download(*consumer, *store, probe, request.headers, conditional, warn, url->request_url);
   {
     Status got = Status::Ok();
     {
@@ -284,14 +285,12 @@ Result<FetchResult> fetch(const FetchOptions& options, PhaseProbe& probe) {
 
   // 3. The cache again: refresh after a 304, or store the new body.
   if (download.head().status == 304) {
-    std::unique_ptr<LoadedEntry> entry;
-    {
-      PhaseScope phase(probe, SubjectPhase::cache_read);
-      entry = store->load(warn);
-    }
+    std::optional<PhaseScope> reading(std::in_place, probe, SubjectPhase::cache_read);
+    std::unique_ptr<LoadedEntry> entry = store->load(warn);
+    reading.reset();
     if (!entry) {
-      return Status::Error(fmt::format("download of {} failed: 304 but the cache entry is gone",
-                                       url->request_url));
+      return Status::Error(
+          fmt::format("download of {} failed: 304 but the cache entry is gone", url->request_url));
     }
     CachedResponse refreshed = refreshed_by_304(entry->response(), download.head().headers);
     refreshed.vary = vary_values(refreshed.headers, request.headers);
@@ -301,7 +300,9 @@ Result<FetchResult> fetch(const FetchOptions& options, PhaseProbe& probe) {
         warn(fmt::format("cache entry not refreshed: {}", s.message()));
       }
     }
-    auto served = serve_entry(*entry, *consumer, probe);
+    reading.emplace(probe, SubjectPhase::cache_read);
+    auto served = serve_entry(*entry, *consumer);
+    reading.reset();
     if (!served) return served.status();
     result.sha256_hex = std::move(*served);
     result.outcome = CacheOutcome::revalidated;

@@ -20,7 +20,7 @@ enum class Strategy {
   streaming,   ///< SeparateBodyFileCache (pip 23.3+): `http-v2/`, body in `{key}.body`
 };
 
-std::string_view to_string(Strategy strategy);  ///< "whole-body" | "streaming"
+std::string_view to_string(Strategy strategy);           ///< "whole-body" | "streaming"
 Result<Strategy> parse_strategy(std::string_view name);  ///< one-line error naming the choices
 
 /// Body-sized buffers a strategy holds at once at its peak, in multiples of the body size B
@@ -60,21 +60,21 @@ Result<FetchUrl> parse_fetch_url(std::string_view url);
 
 /// How the cache took part in a fetch.
 enum class CacheOutcome {
-  hit,          ///< fresh entry, no request
-  revalidated,  ///< stale entry, conditional request answered 304
-  miss_stored,  ///< downloaded and stored
+  hit,              ///< fresh entry, no request
+  revalidated,      ///< stale entry, conditional request answered 304
+  miss_stored,      ///< downloaded and stored
   miss_not_stored,  ///< downloaded, not cacheable (no-store, status, ...)
 };
 std::string_view to_string(CacheOutcome outcome);
 
 struct FetchResult {
   CacheOutcome outcome = CacheOutcome::miss_not_stored;
-  int http_status = 0;                 ///< status of the last response (0 on a hit)
-  std::uint64_t body_bytes = 0;        ///< bytes handed to the consumer
-  std::uint64_t bytes_received = 0;    ///< body bytes from the network
+  int http_status = 0;               ///< status of the last response (0 on a hit)
+  std::uint64_t body_bytes = 0;      ///< bytes handed to the consumer
+  std::uint64_t bytes_received = 0;  ///< body bytes from the network
   std::uint64_t cache_bytes_written = 0;
-  std::string sha256_hex;              ///< of the body handed to the consumer
-  std::vector<std::string> warnings;   ///< one line each (corrupt entry, ...)
+  std::string sha256_hex;             ///< of the body handed to the consumer
+  std::vector<std::string> warnings;  ///< one line each (corrupt entry, ...)
 };
 
 /// One client run: look up the cache, fetch or revalidate if needed, hand the body to the

@@ -5,6 +5,7 @@
 // No mmap: a mapping of the body would count in RSS as it is touched.
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,8 +14,6 @@
 #include <cstring>
 #include <optional>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "harness/atomic_file.h"
 #include "scenarios/cache_store.h"
@@ -64,15 +63,16 @@ class StreamingEntry final : public LoadedEntry {
     std::vector<std::byte> chunk(kChunkBytes);
     std::uint64_t offset = 0;
     while (offset < body_bytes_) {
-      const ssize_t n = ::pread(body_.get(), chunk.data(), chunk.size(), static_cast<off_t>(offset));
+      const ssize_t n =
+          ::pread(body_.get(), chunk.data(), chunk.size(), static_cast<off_t>(offset));
       if (n < 0) {
         if (errno == EINTR) continue;
-        return Status::Error(fmt::format("cannot read {}: {}", body_path_.string(),
-                                         std::strerror(errno)));
+        return Status::Error(
+            fmt::format("cannot read {}: {}", body_path_.string(), std::strerror(errno)));
       }
       if (n == 0) {
-        return Status::Error(fmt::format("{} ended after {} of {} bytes", body_path_.string(),
-                                         offset, body_bytes_));
+        return Status::Error(
+            fmt::format("{} ended after {} of {} bytes", body_path_.string(), offset, body_bytes_));
       }
       offset += static_cast<std::uint64_t>(n);
       if (Status s = sink(std::span(chunk.data(), static_cast<std::size_t>(n))); !s) return s;
@@ -123,8 +123,9 @@ class StreamingStore final : public CacheStore {
     }
     auto bytes = read_whole_file(metadata_path_, kMaxMetadataBytes);
     if (!bytes || !bytes->has_value()) {
-      warn(fmt::format("cache entry ignored: {}",
-                       bytes ? fmt::format("{} vanished", metadata_path_.string()) : bytes.message()));
+      warn(fmt::format(
+          "cache entry ignored: {}",
+          bytes ? fmt::format("{} vanished", metadata_path_.string()) : bytes.message()));
       return nullptr;
     }
     auto decoded = decode_entry(**bytes);
@@ -175,7 +176,8 @@ class StreamingStore final : public CacheStore {
     if (Status s = ensure_parent(metadata_path_); !s) return s;
     msgpack::sbuffer packed(kEntryPrefix.size() + metadata_bytes_bound(response));
     if (Status s = encode_entry(response, {}, packed); !s) return s;
-    if (Status s = write_file_atomically(metadata_path_, std::string_view(packed.data(), packed.size()));
+    if (Status s =
+            write_file_atomically(metadata_path_, std::string_view(packed.data(), packed.size()));
         !s) {
       return s;
     }

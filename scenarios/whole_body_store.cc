@@ -2,14 +2,13 @@
 // lives inside the msgpack entry, so every write builds the whole entry in memory and every read
 // loads it whole. Copy count: 2×B cold, 2×B warm, 2×B on a 304 (see cache_store.h).
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <limits>
 #include <new>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "harness/atomic_file.h"
 #include "scenarios/cache_store.h"
@@ -95,8 +94,8 @@ class WholeBodyStore final : public CacheStore {
       try {
         buffer.reserve(*head.content_length);
       } catch (const std::bad_alloc&) {
-        return Status::Error(fmt::format("out of memory for a body of {} bytes",
-                                         *head.content_length));
+        return Status::Error(
+            fmt::format("out of memory for a body of {} bytes", *head.content_length));
       }
     }
     return std::unique_ptr<BodyWriter>(std::make_unique<WholeBodyWriter>(*this, std::move(buffer)));

@@ -16,12 +16,12 @@ namespace peakbench {
 namespace {
 
 namespace fs = std::filesystem;
-using testing::files_under;
 using testing::FetchRun;
+using testing::files_under;
 using testing::inode_of;
 using testing::run_fetch;
 
-constexpr std::uint64_t kMiB = 1024 * 1024;
+constexpr std::uint64_t kMiB = std::uint64_t{1} << 20;
 
 class FetchServerTest : public ::testing::TestWithParam<Strategy> {
  protected:
@@ -268,13 +268,25 @@ TEST_P(FetchServerTest, AnEntryThatVariedOnAnotherValueIsAMissWithoutWarning) {
   other.vary = {{"X-Mirror", "eu"}};
   msgpack::sbuffer packed;
   ASSERT_TRUE(encode_entry(other, entry->body, packed).ok());
-  ASSERT_TRUE(write_file_atomically(entry_file(), std::string_view(packed.data(), packed.size())).ok());
+  ASSERT_TRUE(
+      write_file_atomically(entry_file(), std::string_view(packed.data(), packed.size())).ok());
   server_->reset_counts();
   const FetchRun run = fetch();
   ASSERT_EQ(run.child.exit_code, 0) << run.child.err;
   EXPECT_EQ(run.stats["outcome"], "miss-stored");
   EXPECT_TRUE(run.warnings.empty()) << run.child.err;
   EXPECT_EQ(file_requests(200), 1u);
+}
+
+TEST_P(FetchServerTest, UnwritableCacheWarnsOnceAndTheDownloadStillSucceeds) {
+  // The cache directory is a regular file: nothing can be read or written under it.
+  ASSERT_TRUE(write_file_atomically(cache_, "not a directory").ok());
+  const fs::path out = dir_.path() / "uncached.whl";
+  const FetchRun run = fetch(out);
+  ASSERT_EQ(run.child.exit_code, 0) << run.child.err;
+  EXPECT_EQ(run.warnings.size(), 1u) << run.child.err;
+  EXPECT_EQ(run.stats["outcome"], "miss-not-stored");
+  EXPECT_EQ(testing::sha256_hex(testing::read_all(out)), wheel_sha256());
 }
 
 INSTANTIATE_TEST_SUITE_P(BothStrategies, FetchServerTest,

@@ -5,13 +5,20 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <nlohmann/json.hpp>
+#include <ostream>
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "scenarios/strategy.h"
 #include "tests/spawn.h"
+
+namespace peakbench {
+
+/// Test names and failure messages show the strategy's name rather than its bytes.
+inline void PrintTo(Strategy strategy, std::ostream* os) { *os << to_string(strategy); }
+
+}  // namespace peakbench
 
 namespace peakbench::testing {
 
@@ -24,9 +31,9 @@ struct FetchRun {
 
 inline FetchRun run_fetch(Strategy strategy, const std::filesystem::path& cache_dir,
                           const std::string& url, const std::filesystem::path& out = {}) {
-  std::vector<std::string> argv = {PEAKBENCH_EXE, "fetch", "--stats", "--strategy",
-                                   std::string(to_string(strategy)), "--cache-dir",
-                                   cache_dir.string()};
+  std::vector<std::string> argv = {
+      PEAKBENCH_EXE, "fetch",           "--stats", "--strategy", std::string(to_string(strategy)),
+      "--cache-dir", cache_dir.string()};
   if (!out.empty()) {
     argv.push_back("--out");
     argv.push_back(out.string());

@@ -58,8 +58,7 @@ inline ChildRun spawn_and_wait(const std::vector<std::string>& argv,
   env.push_back(nullptr);
 
   pid_t pid = -1;
-  const int spawned =
-      ::posix_spawn(&pid, args[0], &actions, nullptr, args.data(), env.data());
+  const int spawned = ::posix_spawn(&pid, args[0], &actions, nullptr, args.data(), env.data());
   posix_spawn_file_actions_destroy(&actions);
   ::close(out_pipe[1]);
   ::close(err_pipe[1]);
