@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "harness/status.h"
@@ -57,7 +58,9 @@ struct RunRecord {
   std::optional<int> signal;      ///< when it was killed
   std::string error;              ///< one line when !ok
 
-  Figure peak_rss;                          ///< wait4 ru_maxrss: largest single process (kernel-hwm)
+  /// The peak: wait4 ru_maxrss, the largest single process (kernel-hwm); for a built-in subject,
+  /// whose per-phase resets lower what wait4 sees, its own running maximum of VmHWM (self).
+  Figure peak_rss;
   std::optional<Figure> subject_peak_rss;   ///< built-in subject's own VmHWM (self)
   std::optional<Figure> subject_start_rss;  ///< its RSS before the first phase (self)
   std::optional<Figure> charged_peak;       ///< private memory cgroup's max usage (cgroup)
@@ -97,8 +100,15 @@ struct ScenarioSummary {
   std::uint64_t min_peak_rss_bytes = 0;
   std::uint64_t max_peak_rss_bytes = 0;
   double peak_per_body_byte = 0;  ///< median / body_bytes
+  /// How the runs' peaks were taken: "kernel-hwm", "self" (built-in subjects), or "mixed".
+  std::string peak_rss_method;
   std::optional<std::uint64_t> median_charged_bytes;
   bool warm_downloaded = false;  ///< a warm run that made a file request with a 200
+  /// Added by reports: median wall time of the successful runs, for the time-based exports.
+  double median_wall_s = 0;
+  /// Added by reports: median subject_start_rss (self) when every successful run has one: the
+  /// base that "peak above start" and multiples of the body size are counted from.
+  std::optional<std::uint64_t> median_start_rss_bytes;
 };
 
 struct HostInfo {
@@ -126,6 +136,8 @@ struct ReportMeta {
   std::string suite;       ///< suite file, if any
   double sample_interval_ms = 0;
   std::string shard;       ///< "I/N" when sharded, else empty
+  /// Added by reports: set by `peakbench merge`, the shard (or file, when unsharded) of each input.
+  std::vector<std::string> merged_shards;
 };
 
 struct Report {
@@ -138,6 +150,8 @@ struct Report {
 };
 
 std::string to_string(Method method);
+/// The method named `name` ("kernel-hwm", ...), or nothing when unknown. (Added by reports.)
+std::optional<Method> parse_method(std::string_view name);
 
 /// JSON text of the report (pretty-printed, with summaries).
 std::string to_json_text(const Report& report);

@@ -1,18 +1,21 @@
 // `peakbench fetch`: the built-in subject's entry point (DESIGN §5). Turns argv into FetchOptions,
 // runs fetch() and maps its result to the exit status: 0 ok, 1 download failed, 2 bad usage.
 
-#include <fmt/format.h>
-
 #include <charconv>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
 #include "harness/cli.h"
+#include "harness/launcher.h"
 #include "harness/phase_probe.h"
+#include "harness/subject_probe.h"
 #include "scenarios/http_client.h"
 #include "scenarios/strategy.h"
 
@@ -65,12 +68,22 @@ ExitCode run_fetch(const FetchArgs& args) {
   const std::uint64_t start_rss_bytes = self_status_bytes("VmRSS");
   const std::uint64_t start_hwm_bytes = self_status_bytes("VmHWM");
 
-  // The harness will pass its own probe (report pipe) here. That probe resets the kernel mark at
-  // each phase start, so with it `peak_hwm_bytes` below must come from the probe's own overall
-  // peak rather than from VmHWM at exit.
-  NullPhaseProbe probe;
+  // Inside `peakbench run` the launcher hands over a report pipe; elsewhere the probe only
+  // takes its marks and publishes nothing. It resets the kernel mark at each phase, so the
+  // process's peak is the probe's running maximum, not VmHWM at exit.
+  SubjectProbe probe(parse_report_fd(std::getenv(kReportFdEnv)).value_or(-1));
   auto result = fetch(options, probe);
-  if (!result) return fail(ExitCode::failure, result.message());
+  if (!result) {
+    probe.set_extra("error", result.message());
+    (void)probe.finish();
+    return fail(ExitCode::failure, result.message());
+  }
+  probe.set_extra("cache_outcome", std::string(to_string(result->outcome)));
+  probe.set_extra_number("http_status", result->http_status);
+  const std::uint64_t peak_rss_bytes = probe.snapshot().peak_rss_bytes;
+  if (Status published = probe.finish(); !published) {
+    std::cerr << "peakbench: warning: " << published.message() << '\n';
+  }
 
   if (args.stats) {
     const nlohmann::json stats = {
@@ -84,7 +97,7 @@ ExitCode run_fetch(const FetchArgs& args) {
         {"warnings", result->warnings.size()},
         {"start_rss_bytes", start_rss_bytes},
         {"start_hwm_bytes", start_hwm_bytes},
-        {"peak_hwm_bytes", self_status_bytes("VmHWM")},
+        {"peak_hwm_bytes", peak_rss_bytes},
     };
     std::cout << stats.dump() << '\n';
   }

@@ -1,0 +1,63 @@
+#pragma once
+// Charged memory (DESIGN §4): the only exact tree-sum peak is a private memory cgroup's counter,
+// v1 `memory.max_usage_in_bytes` (this machine), v2 `memory.peak` elsewhere. A run gets a fresh
+// cgroup `peakbench-<pid>-<n>` under the one peakbench runs in; the child joins it before exec
+// (SpawnRequest::cgroup_procs), so every page of its image is charged there. The counter includes
+// page cache and kernel memory (a 1 GiB file write reads 1053 MiB): the report calls it "charged
+// memory", never RSS. Without the right to make a cgroup, the availability says why.
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+#include "harness/report.h"
+#include "harness/status.h"
+
+namespace peakbench {
+
+enum class CgroupVersion { none, v1, v2 };
+
+/// Where private memory cgroups can be made, and if not, why.
+struct CgroupSupport {
+  MethodAvailability availability;  ///< detail: the interface used, or the reason it is missing
+  CgroupVersion version = CgroupVersion::none;
+  std::filesystem::path parent_dir;  ///< our own memory cgroup's directory; runs go below it
+};
+
+/// Detects support from a mountinfo and a /proc/PID/cgroup file (replaceable in tests), by making
+/// and removing a probe cgroup.
+CgroupSupport detect_memory_cgroup(const std::filesystem::path& mountinfo,
+                                   const std::filesystem::path& self_cgroup);
+/// detect_memory_cgroup() of this process, done once and remembered.
+const CgroupSupport& memory_cgroup_support();
+
+/// A private memory cgroup for one run; removed on destruction.
+class MemoryCgroup {
+ public:
+  /// Makes `peakbench-<pid>-<n>` under support.parent_dir, its peak counter at zero.
+  static Result<MemoryCgroup> create(const CgroupSupport& support);
+
+  MemoryCgroup(MemoryCgroup&& other) noexcept;
+  MemoryCgroup& operator=(MemoryCgroup&& other) noexcept;
+  MemoryCgroup(const MemoryCgroup&) = delete;
+  MemoryCgroup& operator=(const MemoryCgroup&) = delete;
+  ~MemoryCgroup();
+
+  const std::filesystem::path& dir() const { return dir_; }
+  /// The file a process writes its PID to, to join (SpawnRequest::cgroup_procs).
+  std::filesystem::path procs_file() const { return dir_ / "cgroup.procs"; }
+  /// The largest charge since creation (or the last reset), page cache and kernel memory included.
+  Result<std::uint64_t> peak_bytes() const;
+  /// Sets the peak to the current charge (v1: write 0; v2: writes to memory.peak, kernel >= 6.12).
+  Status reset_peak();
+  /// Empties (v1 force_empty) and removes the cgroup; every process in it must have exited.
+  Status remove();
+
+ private:
+  MemoryCgroup(std::filesystem::path dir, CgroupVersion version)
+      : dir_(std::move(dir)), version_(version) {}
+  std::filesystem::path dir_;
+  CgroupVersion version_ = CgroupVersion::none;
+};
+
+}  // namespace peakbench

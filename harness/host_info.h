@@ -1,0 +1,28 @@
+#pragma once
+// What a report records about where it ran: the host, the checkout, the time.
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+
+#include "harness/report.h"
+
+namespace peakbench {
+
+/// Kernel release (uname), CPU model (/proc/cpuinfo), online cores, total memory (/proc/meminfo).
+/// Fields it cannot read stay empty or zero.
+HostInfo read_host_info();
+
+struct GitInfo {
+  std::string commit;  ///< full hash of HEAD; empty when `dir` is not in a git checkout
+  std::string branch;  ///< "HEAD" when detached
+  bool dirty = false;  ///< tracked files differ from HEAD
+};
+
+/// Runs `git` in `dir`; all empty when git or the checkout is absent.
+GitInfo read_git_info(const std::filesystem::path& dir);
+
+/// "2026-11-25T15:04:05Z".
+std::string iso8601_utc(std::chrono::system_clock::time_point when);
+
+}  // namespace peakbench

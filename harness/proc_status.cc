@@ -1,0 +1,168 @@
+#include "harness/proc_status.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+namespace peakbench {
+namespace {
+
+// /proc/PID/status is about 1.5 KB; the memory lines sit in its first half.
+constexpr std::size_t kStatusBufferBytes = 4096;
+
+// The value of a "Key:   1234 kB" line, in bytes.
+std::uint64_t kb_value(std::string_view rest) {
+  std::uint64_t kb = 0;
+  std::size_t i = 0;
+  while (i < rest.size() && (rest[i] == ' ' || rest[i] == '\t')) {
+    ++i;
+  }
+  for (; i < rest.size() && rest[i] >= '0' && rest[i] <= '9'; ++i) {
+    kb = kb * 10 + (rest[i] - '0');
+  }
+  return kb * 1024;
+}
+
+// Appends the PIDs listed in one /proc/PID/task/TID/children file ("12 34 56 ").
+void append_children(const char* path, std::vector<pid_t>& out) {
+  int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return;
+  }
+  // 4 KiB holds some 500 children; a larger family spills into a string.
+  char buf[4096];
+  std::size_t used = 0;
+  std::string spill;
+  for (;;) {
+    if (used == sizeof buf) {
+      spill.append(buf, used);
+      used = 0;
+    }
+    ssize_t n = ::read(fd, buf + used, sizeof buf - used);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      break;
+    }
+    used += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
+  std::string_view text(buf, used);
+  if (!spill.empty()) {
+    spill.append(buf, used);
+    text = spill;
+  }
+  long pid = -1;
+  for (char c : text) {
+    if (c >= '0' && c <= '9') {
+      pid = (pid < 0 ? 0 : pid * 10) + (c - '0');
+    } else if (pid >= 0) {
+      out.push_back(static_cast<pid_t>(pid));
+      pid = -1;
+    }
+  }
+  if (pid >= 0) {
+    out.push_back(static_cast<pid_t>(pid));
+  }
+}
+
+}  // namespace
+
+std::optional<ProcMemory> read_proc_memory(pid_t pid) {
+  char path[64];
+  if (pid == 0) {
+    std::snprintf(path, sizeof path, "/proc/self/status");
+  } else {
+    std::snprintf(path, sizeof path, "/proc/%d/status", static_cast<int>(pid));
+  }
+  int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return std::nullopt;
+  }
+  char buf[kStatusBufferBytes];
+  std::size_t used = 0;
+  while (used < sizeof buf) {
+    ssize_t n = ::read(fd, buf + used, sizeof buf - used);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      break;
+    }
+    used += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
+  // A process that vanished between open and read (ESRCH) reads as nothing.
+  if (used == 0) {
+    return std::nullopt;
+  }
+
+  ProcMemory mem;
+  std::string_view text(buf, used);
+  while (!text.empty()) {
+    std::size_t eol = text.find('\n');
+    std::string_view line = text.substr(0, eol);
+    text = eol == std::string_view::npos ? std::string_view() : text.substr(eol + 1);
+    if (line.size() < 6 || (line[0] != 'V' && line[0] != 'R')) {
+      continue;
+    }
+    std::size_t colon = line.find(':');
+    if (colon == std::string_view::npos) {
+      continue;
+    }
+    std::string_view key = line.substr(0, colon);
+    std::string_view rest = line.substr(colon + 1);
+    if (key == "VmRSS") {
+      mem.vm_rss_bytes = kb_value(rest);
+    } else if (key == "VmHWM") {
+      mem.vm_hwm_bytes = kb_value(rest);
+    } else if (key == "RssAnon") {
+      mem.rss_anon_bytes = kb_value(rest);
+    } else if (key == "RssFile") {
+      mem.rss_file_bytes = kb_value(rest);
+    } else if (key == "RssShmem") {
+      mem.rss_shmem_bytes = kb_value(rest);
+      break;  // the last of the lines we want
+    }
+  }
+  return mem;
+}
+
+bool reset_own_hwm() {
+  int fd = ::open("/proc/self/clear_refs", O_WRONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return false;
+  }
+  // 5 resets the peak RSS (Documentation/admin-guide/mm/soft-dirty and proc.rst).
+  bool ok = ::write(fd, "5", 1) == 1;
+  ::close(fd);
+  return ok;
+}
+
+void append_children_of(pid_t pid, std::vector<pid_t>& out) {
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/%d/task", static_cast<int>(pid));
+  DIR* dir = ::opendir(path);
+  if (dir == nullptr) {
+    return;
+  }
+  while (dirent* entry = ::readdir(dir)) {
+    if (entry->d_name[0] < '0' || entry->d_name[0] > '9') {
+      continue;
+    }
+    char children[320];
+    std::snprintf(children, sizeof children, "/proc/%d/task/%s/children", static_cast<int>(pid),
+                  entry->d_name);
+    append_children(children, out);
+  }
+  ::closedir(dir);
+}
+
+}  // namespace peakbench

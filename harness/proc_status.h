@@ -1,0 +1,34 @@
+#pragma once
+// The memory lines of /proc/PID/status, read without allocating (the sampler reads them every
+// millisecond, the subject probe between phases). Never smaps_rollup: 4 ms per read at 1 GiB.
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+namespace peakbench {
+
+/// The memory figures of one process, in bytes (the kernel writes kB).
+struct ProcMemory {
+  std::uint64_t vm_rss_bytes = 0;
+  std::uint64_t vm_hwm_bytes = 0;  ///< the kernel's high-water mark (reset by clear_refs 5)
+  std::uint64_t rss_anon_bytes = 0;
+  std::uint64_t rss_file_bytes = 0;
+  std::uint64_t rss_shmem_bytes = 0;
+};
+
+/// Reads /proc/`pid`/status (pid 0: /proc/self/status). Empty when the process is gone or the
+/// file cannot be read; a zombie reads as all zeros (its memory is gone already).
+std::optional<ProcMemory> read_proc_memory(pid_t pid);
+
+/// Appends the children of every thread of `pid` (/proc/PID/task/TID/children: a thread that
+/// forks is the parent of record). Nothing when the process is gone.
+void append_children_of(pid_t pid, std::vector<pid_t>& out);
+
+/// Resets the caller's VmHWM to its current RSS (`echo 5 > /proc/self/clear_refs`); false when the
+/// kernel refused.
+bool reset_own_hwm();
+
+}  // namespace peakbench

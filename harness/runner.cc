@@ -1,0 +1,448 @@
+#include "harness/runner.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "fixtures/server.h"
+#include "harness/atomic_file.h"
+#include "harness/cgroup.h"
+#include "harness/cli.h"
+#include "harness/host_info.h"
+#include "harness/launcher.h"
+#include "harness/sampler.h"
+#include "harness/size.h"
+#include "harness/subject_probe.h"
+#include "harness/table.h"
+#include "peakbench/version.h"
+
+namespace peakbench {
+namespace {
+
+namespace fs = std::filesystem;
+
+/// A run that outlives this is killed and recorded as failed: a hung client must not hang CI.
+constexpr double kRunTimeoutS = 900;
+/// Timeline points kept per run in the report.
+constexpr std::size_t kTimelinePoints = 300;
+
+/// One (subject, size) pair: its runs share cache directories, cold before warm.
+struct Group {
+  const Subject* subject = nullptr;
+  std::size_t size_index = 0;
+};
+
+/// Everything a run needs that outlives it.
+struct Context {
+  const RunOptions& options;
+  Launcher& launcher;
+  FixtureServer& server;
+  const CgroupSupport& cgroups;
+  CpuPlan cpus;
+  fs::path self_exe;
+  fs::path work_dir;
+};
+
+/// What one spawned process did, before it becomes a RunRecord.
+struct Spawned {
+  Result<ChildResult> child = Status::Error("not run");
+  SamplerResult samples;
+  std::optional<std::uint64_t> charged_bytes;
+  std::string stderr_tail;
+};
+
+std::string shell_quote(const std::vector<std::string>& argv) {
+  std::string out;
+  for (const std::string& word : argv) {
+    if (!out.empty()) out += ' ';
+    if (!word.empty() && word.find_first_not_of(
+                             "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@%") ==
+                             std::string::npos) {
+      out += word;
+    } else {
+      out += '\'';
+      for (char c : word) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+      out += '\'';
+    }
+  }
+  return out;
+}
+
+std::uint64_t tree_bytes(const fs::path& dir) {
+  std::uint64_t total = 0;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    std::error_code size_ec;
+    if (it->is_regular_file(size_ec)) total += it->file_size(size_ec);
+  }
+  return total;
+}
+
+/// The last non-empty line of a file, for a one-line error.
+std::string last_line(const fs::path& path) {
+  auto text = read_file(path);
+  if (!text) return {};
+  std::string_view view = *text;
+  while (!view.empty() && (view.back() == '\n' || view.back() == ' ')) view.remove_suffix(1);
+  const auto nl = view.rfind('\n');
+  return std::string(nl == std::string_view::npos ? view : view.substr(nl + 1));
+}
+
+std::string package_name(std::uint64_t size_bytes) {
+  return "peakbench_" + format_size(size_bytes);
+}
+
+/// Spawns one process through the launcher, sampling its tree and charging it to a cgroup.
+Spawned spawn_measured(Context& ctx, SpawnRequest request) {
+  Spawned out;
+  std::optional<MemoryCgroup> cgroup;
+  if (ctx.cgroups.availability.available) {
+    if (auto made = MemoryCgroup::create(ctx.cgroups); made) {
+      cgroup.emplace(std::move(*made));
+      request.cgroup_procs = cgroup->procs_file();
+    }
+  }
+  request.cpu = ctx.cpus.subject_cpu;
+  request.timeout_s = kRunTimeoutS;
+  const auto origin = std::chrono::steady_clock::now();
+  auto pid = ctx.launcher.spawn(request);
+  if (!pid) {
+    out.child = pid.status();
+    return out;
+  }
+  SamplerOptions sampler_options;
+  sampler_options.interval = std::chrono::microseconds(
+      static_cast<std::int64_t>(ctx.options.sample_interval_ms * 1000));
+  sampler_options.cpu = ctx.cpus.sampler_cpu;
+  Sampler sampler(sampler_options);
+  const bool sampling = sampler.start(*pid, origin).ok();
+  out.child = ctx.launcher.wait();
+  if (sampling) out.samples = sampler.stop();
+  if (cgroup) {
+    if (auto peak = cgroup->peak_bytes(); peak) out.charged_bytes = *peak;
+    (void)cgroup->remove();
+  }
+  if (!request.stderr_path.empty()) out.stderr_tail = last_line(request.stderr_path);
+  return out;
+}
+
+struct RunDirs {
+  fs::path cache;
+  fs::path target;
+  fs::path logs;
+};
+
+/// The argv and environment of one run of `subject` against wheel `size_index`.
+SpawnRequest build_request(const Context& ctx, const Subject& subject, std::size_t size_index,
+                           const RunDirs& dirs, const std::string& log_stem) {
+  SpawnRequest request;
+  request.stdout_path = dirs.logs / (log_stem + ".stdout");
+  request.stderr_path = dirs.logs / (log_stem + ".stderr");
+  if (subject.builtin()) {
+    // The body is hashed and discarded rather than written with --out: writing it changes no
+    // resident figure (page cache is not RSS), but on a busy disk it throttles the writer.
+    request.argv = {ctx.self_exe.string(), "fetch", "--strategy", std::string(to_string(*subject.strategy)),
+                    "--cache-dir", dirs.cache.string(), ctx.server.file_url(size_index)};
+    if (ctx.options.allocator == "jemalloc") request.env.emplace_back("LD_PRELOAD", PEAKBENCH_JEMALLOC_SO);
+    return request;
+  }
+  request.report_pipe = false;
+  TemplateValues values;
+  values.index_url = ctx.server.index_url();
+  values.trusted_host = ctx.server.trusted_host();
+  values.cache_dir = dirs.cache.string();
+  values.work_dir = dirs.target.string();
+  values.package = fmt::format("{}=={}", ctx.server.wheel(size_index)->spec().name,
+                               ctx.server.wheel(size_index)->spec().version);
+  values.python = subject.client.python;
+  // Validated when the options were resolved; a failure here is reported by the run.
+  auto argv = expand_template(subject.client.command_template, values);
+  if (argv) request.argv = std::move(*argv);
+  for (const auto& [key, value] : subject.client.env) request.env.emplace_back(key, value);
+  return request;
+}
+
+RunRecord to_record(const Context& ctx, const Subject& subject, std::size_t size_index, RunPhase phase,
+                    int repetition, const SpawnRequest& request, Spawned& spawned) {
+  RunRecord record;
+  record.subject = subject.name;
+  record.subject_kind = subject.builtin() ? "builtin" : "external";
+  record.phase = std::string(to_string(phase));
+  record.body_bytes = ctx.options.sizes_bytes[size_index];
+  record.repetition = repetition;
+  record.command = shell_quote(request.argv);
+  if (!spawned.child) {
+    record.ok = false;
+    record.error = spawned.child.message();
+    return record;
+  }
+  const ChildResult& child = *spawned.child;
+  record.ok = child.succeeded();
+  record.exit_status = child.exit_status;
+  record.signal = child.signal;
+  if (!record.ok) {
+    if (child.timed_out) {
+      record.error = fmt::format("killed after {} s", kRunTimeoutS);
+    } else if (child.signal) {
+      record.error = fmt::format("killed by signal {} ({})", *child.signal, ::strsignal(*child.signal));
+    } else {
+      record.error = fmt::format("exited with status {}", child.exit_status);
+    }
+    if (!spawned.stderr_tail.empty()) record.error += ": " + spawned.stderr_tail;
+  }
+  record.peak_rss = Figure{child.max_rss_bytes, Method::kernel_hwm};
+  record.wall_s = child.wall_s;
+  record.user_s = child.user_s;
+  record.system_s = child.system_s;
+  if (subject.builtin() && !child.report_text.empty()) {
+    if (auto report = parse_subject_report(child.report_text); report) {
+      apply_subject_report(*report, record);
+      // The subject resets its kernel mark at each phase, which lowers what wait4 reports; its
+      // own running maximum of VmHWM is then the true peak of the process.
+      if (record.subject_peak_rss && record.subject_peak_rss->bytes > record.peak_rss.bytes) {
+        record.peak_rss = *record.subject_peak_rss;
+      }
+    }
+  }
+  if (spawned.charged_bytes) record.charged_peak = Figure{*spawned.charged_bytes, Method::cgroup};
+  if (spawned.samples.samples > 0) {
+    const TimelinePoint& peak = spawned.samples.peak;
+    record.sampled_peak_rss = Figure{peak.rss_bytes, Method::sampled};
+    record.sampled_peak_anon = Figure{peak.anon_bytes, Method::sampled};
+    record.sampled_peak_file = Figure{peak.file_bytes, Method::sampled};
+    record.sampled_peak_shmem = Figure{peak.shmem_bytes, Method::sampled};
+    record.timeline = decimate(spawned.samples.timeline, kTimelinePoints);
+  }
+  const RequestCounts counts = ctx.server.counts();
+  if (auto it = counts.by_path.find(ctx.server.file_path(size_index)); it != counts.by_path.end()) {
+    for (const auto& [status, n] : it->second) record.file_requests[status] = n;
+  }
+  if (!subject.builtin()) {
+    // An external client tells nothing of itself: the server's full responses are its download.
+    auto full = record.file_requests.find(200);
+    record.bytes_received = full == record.file_requests.end() ? 0 : full->second * record.body_bytes;
+  }
+  return record;
+}
+
+class ProgressLine {
+ public:
+  explicit ProgressLine(bool enabled) : enabled_(enabled) {}
+  void start(int index, int total, const std::string& what) {
+    if (enabled_) std::cerr << fmt::format("[{}/{}] {} ... ", index, total, what) << std::flush;
+  }
+  void finish(const RunRecord& record) {
+    if (!enabled_) return;
+    if (record.ok) {
+      std::cerr << fmt::format("{:.1f} MiB peak, {:.2f} s\n",
+                               static_cast<double>(record.peak_rss.bytes) / (1 << 20), record.wall_s);
+    } else {
+      std::cerr << "FAILED: " << record.error << '\n';
+    }
+  }
+
+ private:
+  bool enabled_;
+};
+
+fs::path self_exe_path() {
+  std::error_code ec;
+  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? fs::path("peakbench") : exe;
+}
+
+Result<fs::path> make_work_dir(const RunOptions& options) {
+  if (!options.work_dir.empty()) {
+    std::error_code ec;
+    fs::create_directories(options.work_dir, ec);
+    if (ec) return Status::Error(fmt::format("cannot create work dir {}: {}", options.work_dir.string(), ec.message()));
+    return fs::absolute(options.work_dir);
+  }
+  std::string pattern = (fs::temp_directory_path() / "peakbench-run.XXXXXX").string();
+  if (::mkdtemp(pattern.data()) == nullptr) return Status::Error("cannot create a temporary work dir");
+  return fs::path(pattern);
+}
+
+fs::path hash_cache_dir() {
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg != nullptr && *xdg != '\0') {
+    return fs::path(xdg) / "peakbench";
+  }
+  if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
+    return fs::path(home) / ".cache" / "peakbench";
+  }
+  return fs::temp_directory_path() / "peakbench-cache";
+}
+
+ReportMeta make_meta(const RunOptions& options, const CgroupSupport& cgroups) {
+  ReportMeta meta;
+  meta.peakbench_version = kVersion;
+  const GitInfo git = read_git_info(fs::current_path());
+  meta.git_commit = git.commit;
+  meta.git_branch = git.branch;
+  meta.git_dirty = git.dirty;
+  meta.label = options.label;
+  meta.host = read_host_info();
+  meta.allocator = options.allocator;
+  meta.methods["kernel-hwm"] = {true, "wait4() ru_maxrss from a launcher forked at start-up: the largest single process"};
+  meta.methods["self"] = {true, "the built-in subject's VmHWM, reset per phase through /proc/self/clear_refs"};
+  meta.methods["sampled"] = {true, fmt::format("/proc/PID/status of the process tree every {} ms", options.sample_interval_ms)};
+  meta.methods["cgroup"] = cgroups.availability;
+  meta.methods["jemalloc"] = {options.allocator == "jemalloc",
+                              options.allocator == "jemalloc" ? "thread.peak of the built-in subject (LD_PRELOAD)"
+                                                              : "built-in subjects ran with glibc malloc"};
+  meta.started_at = iso8601_utc(std::chrono::system_clock::now());
+  meta.suite = options.suite.string();
+  meta.sample_interval_ms = options.sample_interval_ms;
+  if (options.shard) meta.shard = fmt::format("{}/{}", options.shard->index, options.shard->count);
+  return meta;
+}
+
+}  // namespace
+
+ExitCode run_suite(const RunOptions& options) {
+  // First, while this process is small and has one thread: every run inherits the launcher's size.
+  auto launcher = Launcher::start();
+  if (!launcher) return fail(ExitCode::usage, launcher.message());
+
+  auto work_dir = make_work_dir(options);
+  if (!work_dir) return fail(ExitCode::usage, work_dir.message());
+  struct Cleanup {
+    fs::path dir;
+    bool keep;
+    ~Cleanup() {
+      std::error_code ec;
+      if (!keep) fs::remove_all(dir, ec);
+    }
+  } cleanup{*work_dir, options.keep_work_dir};
+
+  ServerOptions server_options;
+  server_options.hash_cache_dir = hash_cache_dir();
+  std::error_code ec;
+  fs::create_directories(server_options.hash_cache_dir, ec);
+  if (ec) server_options.hash_cache_dir.clear();
+  for (std::uint64_t size : options.sizes_bytes) {
+    WheelSpec spec;
+    spec.name = package_name(size);
+    spec.size_bytes = size;
+    server_options.wheels.push_back(spec);
+  }
+  const bool progress = progress_enabled();
+  if (progress) std::cerr << "peakbench: preparing the wheels and the index\n";
+  auto server = FixtureServer::start(server_options);
+  if (!server) return fail(ExitCode::usage, server.message());
+
+  const CgroupSupport& cgroups = memory_cgroup_support();
+  Context ctx{options, *launcher, **server, cgroups, plan_cpus(), self_exe_path(), *work_dir};
+
+  Report report;
+  report.meta = make_meta(options, cgroups);
+  if (!options.out.empty()) {
+    if (Status s = write_report(options.out, report); !s) return fail(ExitCode::usage, s.message());
+  }
+
+  // Shards split (subject, size) groups, so that a warm run always has its cold run beside it.
+  std::vector<Group> groups;
+  for (std::size_t s = 0; s < options.sizes_bytes.size(); ++s) {
+    for (const Subject& subject : options.subjects) groups.push_back({&subject, s});
+  }
+  if (options.shard) groups = select_shard(groups, *options.shard);
+
+  const auto measured = [&](RunPhase p) {
+    return std::find(options.phases.begin(), options.phases.end(), p) != options.phases.end();
+  };
+  const bool need_warm_cache = measured(RunPhase::warm);
+  const int runs_per_group = static_cast<int>(options.phases.size()) * options.repeat;
+  const int total = runs_per_group * static_cast<int>(groups.size());
+  int index = 0;
+  ProgressLine line(progress);
+  bool any_failed = false;
+  const HeaderVariant pypi_variant;
+  HeaderVariant stale_variant;
+  stale_variant.file_cache_control = "max-age=0";
+
+  // Repetitions alternate subjects (a, b, a, b, ...) so drift on a shared machine falls on all.
+  for (int rep = 0; rep < options.repeat; ++rep) {
+    for (const Group& group : groups) {
+      const Subject& subject = *group.subject;
+      const std::string size_text = format_size(options.sizes_bytes[group.size_index]);
+      const std::string stem = fmt::format("{}-{}-{}", subject.name, size_text, rep);
+      RunDirs dirs{*work_dir / (stem + "-cache"), *work_dir / (stem + "-target"), *work_dir / "logs"};
+
+      auto run_one = [&](RunPhase phase, const fs::path& cache, bool record_it) -> std::optional<RunRecord> {
+        RunDirs run_dirs{cache, dirs.target, dirs.logs};
+        fs::remove_all(run_dirs.target, ec);
+        fs::create_directories(run_dirs.target, ec);
+        fs::create_directories(run_dirs.cache, ec);
+        fs::create_directories(run_dirs.logs, ec);
+        const std::string what = fmt::format("{} {} {} #{}", subject.name, to_string(phase), size_text, rep + 1);
+        if (record_it) line.start(++index, total, what);
+        ctx.server.reset_counts();
+        SpawnRequest request = build_request(ctx, subject, group.size_index, run_dirs,
+                                             fmt::format("{}-{}", stem, to_string(phase)));
+        Spawned spawned = spawn_measured(ctx, request);
+        RunRecord record = to_record(ctx, subject, group.size_index, phase, rep, request, spawned);
+        record.cache_bytes_on_disk = tree_bytes(run_dirs.cache);
+        fs::remove_all(run_dirs.target, ec);  // the installed wheel: large, and no longer needed
+        if (!record_it) return record.ok ? std::optional<RunRecord>() : std::optional<RunRecord>(record);
+        line.finish(record);
+        return record;
+      };
+      auto keep = [&](RunRecord record) {
+        any_failed = any_failed || !record.ok;
+        report.runs.push_back(std::move(record));
+        if (!options.out.empty()) {
+          if (Status s = write_report(options.out, report); !s) {
+            std::cerr << "peakbench: warning: " << s.message() << '\n';
+          }
+        }
+      };
+
+      // cold (measured, or only to fill the cache a warm run reads)
+      if (measured(RunPhase::cold) || need_warm_cache) {
+        ctx.server.set_variant(pypi_variant);
+        auto cold = run_one(RunPhase::cold, dirs.cache, measured(RunPhase::cold));
+        if (cold) keep(std::move(*cold));
+      }
+      if (measured(RunPhase::warm)) {
+        if (auto warm = run_one(RunPhase::warm, dirs.cache, true)) keep(std::move(*warm));
+      }
+      fs::remove_all(dirs.cache, ec);
+      if (measured(RunPhase::revalidate)) {
+        // A cache whose entry is stale at once (max-age=0) but has an ETag: the measured run
+        // sends one conditional request, answered 304, and serves the body from its cache.
+        const fs::path stale_cache = *work_dir / (stem + "-stale-cache");
+        ctx.server.set_variant(stale_variant);
+        auto fill = run_one(RunPhase::cold, stale_cache, false);
+        if (fill) keep(std::move(*fill));
+        if (auto revalidate = run_one(RunPhase::revalidate, stale_cache, true)) keep(std::move(*revalidate));
+        ctx.server.set_variant(pypi_variant);
+        fs::remove_all(stale_cache, ec);
+      }
+    }
+  }
+
+  if (!options.out.empty()) {
+    if (Status s = write_report(options.out, report); !s) return fail(ExitCode::usage, s.message());
+    if (progress) std::cerr << "peakbench: report written to " << options.out.string() << '\n';
+  }
+  auto format = parse_table_format(options.format);
+  std::cout << (format ? render(build_report_table(report), *format) : std::string());
+  if (options.keep_work_dir) std::cerr << "peakbench: work dir kept at " << work_dir->string() << '\n';
+  return any_failed ? ExitCode::failure : ExitCode::ok;
+}
+
+}  // namespace peakbench
