@@ -1,6 +1,7 @@
 // Peak memory of `peakbench fetch` at a 128 MiB body, read from the subject itself: `--stats`
-// reports VmRSS once libcurl is initialized and VmHWM (the kernel's high-water mark) at exit,
-// both of the exec'd image, so the figures do not carry this test process's own size.
+// reports VmRSS once libcurl is initialized and its probe's peak (the maximum of the kernel's
+// VmHWM over its phases), both of the exec'd image, so the figures do not carry this test
+// process's own size.
 //
 // The strategies are held to their stated copy counts (copy_count(), scenarios/README.md):
 // streaming peaks at most 4 MiB above its start, cold, warm and revalidated; whole-body at least
@@ -54,8 +55,9 @@ class FetchMemoryTest : public ::testing::TestWithParam<Strategy> {
     const auto peak = run.stats["peak_hwm_bytes"].get<std::uint64_t>();
     EXPECT_GT(start, 0u);
     EXPECT_GE(peak, start);
-    // wait4's figure may include this process's size (DESIGN §4), never less than the child's.
-    EXPECT_GE(run.child.max_rss_bytes + kMiB / 16, peak);
+    // Not checked against wait4's ru_maxrss: the subject's probe resets the kernel mark at each
+    // phase (clear_refs), which lowers what wait4 reports (DESIGN §4); its own running peak is
+    // the figure.
     return peak - start;
   }
 
