@@ -1,9 +1,7 @@
 // `peakbench fetch`: the built-in subject's entry point (DESIGN §5). Turns argv into FetchOptions,
 // runs fetch() and maps its result to the exit status: 0 ok, 1 download failed, 2 bad usage.
 
-#include <charconv>
 #include <cstdlib>
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -30,23 +28,6 @@ struct FetchArgs {
   bool stats = false;
 };
 
-/// A `kB` field of /proc/self/status (VmRSS, VmHWM) in bytes, or 0 when unreadable.
-std::uint64_t self_status_bytes(std::string_view field) {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.starts_with(field) && line.size() > field.size() && line[field.size()] == ':') {
-      const std::string_view value = std::string_view(line).substr(field.size() + 1);
-      const std::size_t digits = value.find_first_not_of(" \t");
-      if (digits == std::string_view::npos) return 0;
-      std::uint64_t kib = 0;
-      std::from_chars(value.data() + digits, value.data() + value.size(), kib);
-      return kib * 1024;
-    }
-  }
-  return 0;
-}
-
 ExitCode run_fetch(const FetchArgs& args) {
   auto strategy = parse_strategy(args.strategy);
   if (!strategy) return fail(ExitCode::usage, strategy.message());
@@ -62,15 +43,11 @@ ExitCode run_fetch(const FetchArgs& args) {
     std::cerr << "peakbench: warning: " << line << '\n';
   };
 
-  // The start figure is taken once libcurl (and OpenSSL under it) is initialized: what the
-  // subject costs before any body moves. `--stats` reports it with the kernel's high-water mark.
+  // The probe takes its start figure once libcurl (and OpenSSL under it) is initialized: what
+  // the subject costs before any body moves. Inside `peakbench run` the launcher hands over a
+  // report pipe; elsewhere the probe publishes nothing. It resets the kernel mark at each phase,
+  // so the process's peak is the probe's running maximum, not VmHWM at exit.
   http_global_init();
-  const std::uint64_t start_rss_bytes = self_status_bytes("VmRSS");
-  const std::uint64_t start_hwm_bytes = self_status_bytes("VmHWM");
-
-  // Inside `peakbench run` the launcher hands over a report pipe; elsewhere the probe only
-  // takes its marks and publishes nothing. It resets the kernel mark at each phase, so the
-  // process's peak is the probe's running maximum, not VmHWM at exit.
   SubjectProbe probe(parse_report_fd(std::getenv(kReportFdEnv)).value_or(-1));
   auto result = fetch(options, probe);
   if (!result) {
@@ -80,7 +57,7 @@ ExitCode run_fetch(const FetchArgs& args) {
   }
   probe.set_extra("cache_outcome", std::string(to_string(result->outcome)));
   probe.set_extra_number("http_status", result->http_status);
-  const std::uint64_t peak_rss_bytes = probe.snapshot().peak_rss_bytes;
+  const SubjectReport marks = probe.snapshot();
   if (Status published = probe.finish(); !published) {
     std::cerr << "peakbench: warning: " << published.message() << '\n';
   }
@@ -95,9 +72,8 @@ ExitCode run_fetch(const FetchArgs& args) {
         {"cache_bytes_written", result->cache_bytes_written},
         {"sha256", result->sha256_hex},
         {"warnings", result->warnings.size()},
-        {"start_rss_bytes", start_rss_bytes},
-        {"start_hwm_bytes", start_hwm_bytes},
-        {"peak_hwm_bytes", peak_rss_bytes},
+        {"start_rss_bytes", marks.start_rss_bytes},
+        {"peak_hwm_bytes", marks.peak_rss_bytes},
     };
     std::cout << stats.dump() << '\n';
   }

@@ -1,4 +1,5 @@
 #include "scenarios/freshness.h"
+#include "scenarios/text.h"
 
 #include <curl/curl.h>
 
@@ -9,16 +10,8 @@
 namespace peakbench {
 namespace {
 
-std::string_view trim(std::string_view text) {
-  constexpr std::string_view kSpace = " \t\r\n";
-  const std::size_t begin = text.find_first_not_of(kSpace);
-  if (begin == std::string_view::npos) return {};
-  const std::size_t end = text.find_last_not_of(kSpace);
-  return text.substr(begin, end - begin + 1);
-}
-
 std::optional<std::int64_t> parse_int(std::string_view text) {
-  text = trim(text);
+  text = trim_space(text);
   if (text.starts_with('+')) text.remove_prefix(1);
   std::int64_t value = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
@@ -37,7 +30,7 @@ CacheDirectives parse_cache_control(std::string_view value) {
     const std::string_view item = value.substr(0, comma);
     value.remove_prefix(std::min(comma + 1, value.size()));
     const std::size_t equals = item.find('=');
-    const std::string_view name = trim(item.substr(0, equals));
+    const std::string_view name = trim_space(item.substr(0, equals));
     if (name == "max-age") {
       // A max-age without a valid integer is ignored, as CacheControl does.
       if (equals != std::string_view::npos) {
@@ -53,7 +46,7 @@ CacheDirectives parse_cache_control(std::string_view value) {
 }
 
 std::optional<std::int64_t> parse_http_date(std::string_view text) {
-  const std::string copy(trim(text));  // curl_getdate needs a terminated string
+  const std::string copy(trim_space(text));  // curl_getdate needs a terminated string
   if (copy.empty()) return std::nullopt;
   const time_t seconds = curl_getdate(copy.c_str(), nullptr);
   if (seconds == static_cast<time_t>(-1)) return std::nullopt;
@@ -122,7 +115,7 @@ std::vector<std::pair<std::string, std::optional<std::string>>> vary_values(
   std::string_view rest = *vary;
   while (true) {
     const std::size_t comma = std::min(rest.find(','), rest.size());
-    const std::string name(trim(rest.substr(0, comma)));
+    const std::string name(trim_space(rest.substr(0, comma)));
     std::optional<std::string> value;
     if (const std::string* sent = request_headers.find(name)) value = *sent;
     // A repeated name keeps one slot, as a Python dict does.

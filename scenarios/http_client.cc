@@ -1,4 +1,5 @@
 #include "scenarios/http_client.h"
+#include "scenarios/text.h"
 
 #include <curl/curl.h>
 #include <fmt/format.h>
@@ -15,16 +16,8 @@ namespace {
 using CurlHandle = std::unique_ptr<CURL, decltype(&curl_easy_cleanup)>;
 using CurlHeaderList = std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)>;
 
-std::string_view trim(std::string_view text) {
-  constexpr std::string_view kSpace = " \t\r\n";
-  const std::size_t begin = text.find_first_not_of(kSpace);
-  if (begin == std::string_view::npos) return {};
-  const std::size_t end = text.find_last_not_of(kSpace);
-  return text.substr(begin, end - begin + 1);
-}
-
 std::optional<std::uint64_t> parse_length(std::string_view text) {
-  text = trim(text);
+  text = trim_space(text);
   std::uint64_t value = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
@@ -57,7 +50,7 @@ struct Transfer {
     int status = 0;
     std::from_chars(rest.data(), rest.data() + code_end, status);
     head.status = status;
-    if (code_end < rest.size()) head.reason = std::string(trim(rest.substr(code_end + 1)));
+    if (code_end < rest.size()) head.reason = std::string(trim_space(rest.substr(code_end + 1)));
   }
 
   bool deliver_head() {
@@ -84,8 +77,8 @@ std::size_t on_header_line(char* buffer, std::size_t size, std::size_t count, vo
     // An obsolete folded continuation: belongs to the field before it. Rare; kept simple by
     // treating it as a separate, unnamed value and dropping it.
   } else if (const std::size_t colon = line.find(':'); colon != std::string_view::npos) {
-    transfer.head.headers.add(std::string(trim(line.substr(0, colon))),
-                              latin1_to_utf8(trim(line.substr(colon + 1))));
+    transfer.head.headers.add(std::string(trim_space(line.substr(0, colon))),
+                              latin1_to_utf8(trim_space(line.substr(colon + 1))));
   }
   return bytes;
 }
@@ -150,7 +143,7 @@ Status http_get(const HttpRequest& request, ResponseHandler& handler) {
     const std::string_view detail = error_text[0] != '\0'
                                         ? std::string_view(error_text.data())
                                         : std::string_view(curl_easy_strerror(code));
-    return Status::Error(fmt::format("download of {} failed: {}", request.url, trim(detail)));
+    return Status::Error(fmt::format("download of {} failed: {}", request.url, trim_space(detail)));
   }
   if (!transfer.head_delivered && !transfer.deliver_head()) return transfer.error;
   const int status = transfer.head.status;
