@@ -327,7 +327,8 @@ Table build_report_table(const Report& report) {
   table.notes.push_back(describe_run(report.meta));
   table.notes.push_back(
       "Peak RSS: median over the successful runs of the kernel high-water mark of the largest "
-      "process (kernel-hwm). KB = 1024 bytes, as /usr/bin/time reports. ×B = (peak - base) / body "
+      "process (kernel-hwm; a built-in subject's own VmHWM maximum across its per-phase resets, "
+      "self). KB = 1024 bytes, as /usr/bin/time reports. ×B = (peak - base) / body "
       "size, base = the subject's RSS at its start, or for other clients the intercept of a fit "
       "over the body sizes.");
   if (any_upper_bound) {
