@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -50,7 +52,18 @@ struct GoldenCase {
   std::vector<std::string> args;  // after `peakbench`; "@name" is reports/golden/name
   std::string expected;           // under reports/golden/
   int exit_status = 0;
+  /// Test output names the expected file, not the struct's bytes.
+  friend void PrintTo(const GoldenCase& c, std::ostream* os) { *os << c.expected; }
 };
+
+/// "report.table.md" -> "report_table_md": test names that say which file is compared.
+std::string golden_name(const ::testing::TestParamInfo<GoldenCase>& info) {
+  std::string name = info.param.expected;
+  for (char& c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  }
+  return name;
+}
 
 std::vector<std::string> expand(const std::vector<std::string>& args) {
   std::vector<std::string> out;
@@ -75,7 +88,8 @@ INSTANTIATE_TEST_SUITE_P(Table, GoldenOutput,
                                            GoldenCase{{"table", "@report.json", "--format", "json"},
                                                       "report.table.json"},
                                            GoldenCase{{"table", "@before.json"}, "before.table.md"},
-                                           GoldenCase{{"table", "@after.json"}, "after.table.md"}));
+                                           GoldenCase{{"table", "@after.json"}, "after.table.md"}),
+    golden_name);
 
 INSTANTIATE_TEST_SUITE_P(
     Compare, GoldenOutput,
@@ -83,7 +97,8 @@ INSTANTIATE_TEST_SUITE_P(
                       GoldenCase{{"compare", "@before.json", "@after.json", "--format", "csv"},
                                  "compare.csv"},
                       GoldenCase{{"compare", "@before.json", "@after.json", "--format", "json"},
-                                 "compare.json"}));
+                                 "compare.json"}),
+    golden_name);
 
 INSTANTIATE_TEST_SUITE_P(
     Export, GoldenOutput,
@@ -91,12 +106,14 @@ INSTANTIATE_TEST_SUITE_P(
                                  "report.gbench.json"},
                       GoldenCase{{"table", "@report.json", "--format", "custom-smaller"},
                                  "report.custom-smaller.json"},
-                      GoldenCase{{"table", "@report.json", "--format", "bmf"}, "report.bmf.json"}));
+                      GoldenCase{{"table", "@report.json", "--format", "bmf"}, "report.bmf.json"}),
+    golden_name);
 
 INSTANTIATE_TEST_SUITE_P(Gate, GoldenOutput,
                          ::testing::Values(GoldenCase{{"gate", "@report.json", "--rules",
                                                        "@gates.json", "--baseline", "@report.json"},
-                                                      "gate.md"}));
+                                                      "gate.md"}),
+    golden_name);
 
 TEST(GoldenGate, JUnitAndStepSummaryOfAPassingGate) {
   testing::TempDir dir("gate");
