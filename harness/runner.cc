@@ -248,8 +248,9 @@ class ProgressLine {
   void finish(const RunRecord& record) {
     if (!enabled_) return;
     if (record.ok) {
-      std::cerr << fmt::format("{:.1f} MiB peak, {:.2f} s\n",
-                               static_cast<double>(record.peak_rss.bytes) / (1 << 20), record.wall_s);
+      std::cerr << fmt::format("{:.1f} MiB peak, {:.0f} MiB received, {:.2f} s\n",
+                               static_cast<double>(record.peak_rss.bytes) / (1 << 20),
+                               static_cast<double>(record.bytes_received) / (1 << 20), record.wall_s);
     } else {
       std::cerr << "FAILED: " << record.error << '\n';
     }
