@@ -121,6 +121,30 @@ TEST(Run, AWrittenReportValidatesAgainstTheSchema) {
   EXPECT_EQ(std::system(command.c_str()), 0);
 }
 
+TEST(Run, WithJemallocEachPhaseAlsoHasItsHeapPeak) {
+#ifdef PEAKBENCH_SANITIZE
+  GTEST_SKIP() << "jemalloc cannot be preloaded under ASan";
+#endif
+  TempDir dir("run-jemalloc");
+  const CliResult result = run_peakbench({"run", "--strategy", "whole-body", "--allocator", "jemalloc",
+                                          "--size", "32MiB", "--phase", "cold", "--repeat", "1", "--out",
+                                          (dir / "report.json").string()});
+  ASSERT_EQ(result.exit_status, 0) << result.err;
+  const Report report = read_back(dir / "report.json");
+  EXPECT_EQ(report.meta.allocator, "jemalloc");
+  EXPECT_TRUE(report.meta.methods.at("jemalloc").available);
+  const RunRecord* cold = find_run(report, "whole-body", "cold", 32 * kMiB);
+  ASSERT_NE(cold, nullptr);
+  bool saw_body_sized_heap = false;
+  for (const PhasePeak& phase : cold->phases) {
+    ASSERT_TRUE(phase.heap_peak.has_value()) << phase.phase;
+    EXPECT_EQ(phase.heap_peak->method, Method::jemalloc);
+    // The download buffers the whole body: its heap peak is at least B.
+    if (phase.phase == "download") saw_body_sized_heap = phase.heap_peak->bytes >= 32 * kMiB;
+  }
+  EXPECT_TRUE(saw_body_sized_heap);
+}
+
 TEST(Run, BadInputIsOneLineAndExitStatusTwo) {
   TempDir dir("run-bad");
   { std::ofstream(dir / "broken.json") << "{\"sizes\": [\"32MiB\",]"; }
