@@ -243,6 +243,31 @@ Status MemoryCgroup::reset_peak() {
   return write_text(dir_ / peak_file(version_), "0");
 }
 
+Status MemoryCgroup::set_limit(std::uint64_t bytes) {
+  if (dir_.empty()) {
+    return Status::Error("cgroup: removed");
+  }
+  const char* file = version_ == CgroupVersion::v1 ? "memory.limit_in_bytes" : "memory.max";
+  return write_text(dir_ / file, std::to_string(bytes));
+}
+
+Result<std::uint64_t> MemoryCgroup::oom_kills() const {
+  if (dir_.empty()) {
+    return Status::Error("cgroup: removed");
+  }
+  // Both files are "key value" lines; the key is oom_kill in each.
+  const fs::path file = dir_ / (version_ == CgroupVersion::v1 ? "memory.oom_control" : "memory.events");
+  std::ifstream in(file);
+  std::string key;
+  std::uint64_t value = 0;
+  while (in >> key >> value) {
+    if (key == "oom_kill") {
+      return value;
+    }
+  }
+  return Status::Error("no oom_kill count in " + file.string());
+}
+
 Status MemoryCgroup::remove() {
   if (dir_.empty()) {
     return Status::Ok();

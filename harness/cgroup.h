@@ -50,6 +50,11 @@ class MemoryCgroup {
   Result<std::uint64_t> peak_bytes() const;
   /// Sets the peak to the current charge (v1: write 0; v2: writes to memory.peak, kernel >= 6.12).
   Status reset_peak();
+  /// Caps the memory charged here (v1 memory.limit_in_bytes, v2 memory.max): past it the kernel
+  /// reclaims page cache, then kills a process of the cgroup (an out-of-memory kill).
+  Status set_limit(std::uint64_t bytes);
+  /// Out-of-memory kills in this cgroup so far (v1 memory.oom_control, v2 memory.events).
+  Result<std::uint64_t> oom_kills() const;
   /// Empties (v1 force_empty) and removes the cgroup; every process in it must have exited.
   Status remove();
 

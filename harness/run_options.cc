@@ -209,6 +209,12 @@ Result<RunOptions> resolve_run_options(const RunArgs& args) {
   if (options.sample_interval_ms < 0.5 || options.sample_interval_ms > 1000) {
     return Status::Error("bad --sample-ms: expected 0.5 to 1000");
   }
+  if (!args.memory_limit.empty()) {
+    auto limit = parse_size(args.memory_limit);
+    if (!limit) return limit.status();
+    if (*limit < (4u << 20)) return Status::Error("bad --memory-limit: the smallest is 4MiB");
+    options.memory_limit_bytes = *limit;
+  }
   options.out = args.out;
   if (!options.out.empty()) {
     const auto dir = options.out.has_parent_path() ? options.out.parent_path() : std::filesystem::path(".");

@@ -45,6 +45,9 @@ struct RunOptions {
   std::optional<Shard> shard;
   std::string allocator = "glibc";  ///< built-in subjects: glibc | jemalloc (LD_PRELOAD)
   double sample_interval_ms = 5;
+  /// Caps each run's memory cgroup (page cache included); a run past it is killed by the kernel
+  /// and reported as an out-of-memory kill. Needs a memory cgroup.
+  std::optional<std::uint64_t> memory_limit_bytes;
   std::filesystem::path work_dir;  ///< scratch for caches and outputs; empty: a temp dir
   bool keep_work_dir = false;
 };
@@ -64,6 +67,7 @@ struct RunArgs {
   std::string shard;
   std::string allocator;
   std::optional<double> sample_interval_ms;
+  std::string memory_limit;
   std::string work_dir;
   bool keep_work_dir = false;
 };

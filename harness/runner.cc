@@ -61,6 +61,7 @@ struct Spawned {
   Result<ChildResult> child = Status::Error("not run");
   SamplerResult samples;
   std::optional<std::uint64_t> charged_bytes;
+  std::uint64_t oom_kills = 0;
   std::string stderr_tail;
 };
 
@@ -116,6 +117,14 @@ Spawned spawn_measured(Context& ctx, SpawnRequest request) {
       request.cgroup_procs = cgroup->procs_file();
     }
   }
+  if (ctx.options.memory_limit_bytes) {
+    Status limited = cgroup ? cgroup->set_limit(*ctx.options.memory_limit_bytes)
+                            : Status::Error("no memory cgroup could be made for the run");
+    if (!limited) {
+      out.child = Status::Error("cannot apply --memory-limit: " + limited.message());
+      return out;
+    }
+  }
   request.cpu = ctx.cpus.subject_cpu;
   request.timeout_s = kRunTimeoutS;
   const auto origin = std::chrono::steady_clock::now();
@@ -134,6 +143,7 @@ Spawned spawn_measured(Context& ctx, SpawnRequest request) {
   if (sampling) out.samples = sampler.stop();
   if (cgroup) {
     if (auto peak = cgroup->peak_bytes(); peak) out.charged_bytes = *peak;
+    if (auto kills = cgroup->oom_kills(); kills) out.oom_kills = *kills;
     (void)cgroup->remove();
   }
   if (!request.stderr_path.empty()) out.stderr_tail = last_line(request.stderr_path);
@@ -195,7 +205,10 @@ RunRecord to_record(const Context& ctx, const Subject& subject, std::size_t size
   record.exit_status = child.exit_status;
   record.signal = child.signal;
   if (!record.ok) {
-    if (child.timed_out) {
+    if (spawned.oom_kills > 0) {
+      record.error = fmt::format("killed by the out-of-memory killer (--memory-limit {})",
+                                 format_size(*ctx.options.memory_limit_bytes));
+    } else if (child.timed_out) {
       record.error = fmt::format("killed after {} s", kRunTimeoutS);
     } else if (child.signal) {
       record.error = fmt::format("killed by signal {} ({})", *child.signal, ::strsignal(*child.signal));
@@ -302,6 +315,10 @@ ReportMeta make_meta(const RunOptions& options, const CgroupSupport& cgroups) {
   meta.methods["self"] = {true, "the built-in subject's VmHWM, reset per phase through /proc/self/clear_refs"};
   meta.methods["sampled"] = {true, fmt::format("/proc/PID/status of the process tree every {} ms", options.sample_interval_ms)};
   meta.methods["cgroup"] = cgroups.availability;
+  if (options.memory_limit_bytes) {
+    meta.methods["cgroup"].detail += fmt::format("; each run limited to {} (--memory-limit)",
+                                                 format_size(*options.memory_limit_bytes));
+  }
   meta.methods["jemalloc"] = {options.allocator == "jemalloc",
                               options.allocator == "jemalloc" ? "thread.peak of the built-in subject (LD_PRELOAD)"
                                                               : "built-in subjects ran with glibc malloc"};
@@ -318,6 +335,11 @@ ExitCode run_suite(const RunOptions& options) {
   // First, while this process is small and has one thread: every run inherits the launcher's size.
   auto launcher = Launcher::start();
   if (!launcher) return fail(ExitCode::usage, launcher.message());
+
+  const CgroupSupport& cgroups = memory_cgroup_support();
+  if (options.memory_limit_bytes && !cgroups.availability.available) {
+    return fail(ExitCode::usage, "--memory-limit needs a memory cgroup: " + cgroups.availability.detail);
+  }
 
   auto work_dir = make_work_dir(options);
   if (!work_dir) return fail(ExitCode::usage, work_dir.message());
@@ -346,7 +368,6 @@ ExitCode run_suite(const RunOptions& options) {
   auto server = FixtureServer::start(server_options);
   if (!server) return fail(ExitCode::usage, server.message());
 
-  const CgroupSupport& cgroups = memory_cgroup_support();
   Context ctx{options, *launcher, **server, cgroups, plan_cpus(), self_exe_path(), *work_dir};
 
   Report report;

@@ -106,6 +106,29 @@ TEST(Run, AKilledSubjectIsAFailedRunAndTheOthersAreStillReported) {
   EXPECT_TRUE(streaming->ok);
 }
 
+TEST(Run, ARunPastItsMemoryLimitIsAnOutOfMemoryKill) {
+#ifdef PEAKBENCH_SANITIZE
+  GTEST_SKIP() << "ASan's shadow memory would meet the limit first";
+#endif
+  TempDir dir("run-oom");
+  // whole-body holds two 64 MiB bodies at once; streaming stays near its 14 MiB start.
+  const CliResult result = run_peakbench({"run", "--strategy", "whole-body,streaming", "--size", "64MiB",
+                                          "--phase", "cold", "--repeat", "1", "--memory-limit", "96MiB",
+                                          "--out", (dir / "report.json").string()});
+  if (result.exit_status == 2 && result.err.find("needs a memory cgroup") != std::string::npos) {
+    GTEST_SKIP() << result.err;
+  }
+  EXPECT_EQ(result.exit_status, 1) << result.err;
+  const Report report = read_back(dir / "report.json");
+  const RunRecord* whole = find_run(report, "whole-body", "cold", 64 * kMiB);
+  const RunRecord* streaming = find_run(report, "streaming", "cold", 64 * kMiB);
+  ASSERT_TRUE(whole && streaming);
+  EXPECT_FALSE(whole->ok);
+  EXPECT_EQ(whole->signal, 9);
+  EXPECT_NE(whole->error.find("out-of-memory"), std::string::npos) << whole->error;
+  EXPECT_TRUE(streaming->ok) << streaming->error;
+}
+
 TEST(Run, AWrittenReportValidatesAgainstTheSchema) {
   if (std::system("python3 -c 'import jsonschema' 2>/dev/null") != 0) {
     GTEST_SKIP() << "python3-jsonschema is not installed (scripts/bootstrap installs it)";
@@ -161,6 +184,7 @@ TEST(Run, BadInputIsOneLineAndExitStatusTwo) {
       {"run", "--client", "x=curl {nope}"},
       {"run", "--pip", "old=/no/such/python"},
       {"run", "--out", "/no/such/dir/report.json"},
+      {"run", "--memory-limit", "lots"},
   };
   for (const auto& args : cases) {
     const CliResult result = run_peakbench(args);
