@@ -64,6 +64,15 @@ Result<MeasuredRun> measure_run(Launcher& launcher, SpawnRequest request,
       run.charged_error = made.message();
     }
   }
+  if (options.memory_limit_bytes) {
+    // A limit that cannot be applied would measure an unlimited run under a limited name.
+    Status limited = cgroup ? cgroup->set_limit(*options.memory_limit_bytes)
+                            : Status::Error("no memory cgroup for the run" +
+                                            (run.charged_error.empty() ? "" : ": " + run.charged_error));
+    if (!limited) {
+      return Status::Error("cannot apply the memory limit: " + limited.message());
+    }
+  }
 
   Sampler sampler(SamplerOptions{options.sample_interval, run.sampler_cpu});
   const auto origin = std::chrono::steady_clock::now();
@@ -89,6 +98,9 @@ Result<MeasuredRun> measure_run(Launcher& launcher, SpawnRequest request,
       run.charged_peak_bytes = *peak;
     } else {
       run.charged_error = peak.message();
+    }
+    if (Result<std::uint64_t> kills = cgroup->oom_kills(); kills) {
+      run.oom_kills = *kills;
     }
     Status removed = cgroup->remove();
     if (!removed && run.charged_error.empty()) {
@@ -131,12 +143,18 @@ void fill_run_record(const MeasuredRun& run, const MeasureOptions& options, doub
   record.exit_status = child.exited ? child.exit_status : 0;
   record.signal = child.signal;
   record.error = describe_failure(child, timeout_s);
+  if (run.oom_kills > 0 && !record.ok) {
+    record.error = "killed by the out-of-memory killer (" + record.error + ")";
+  }
   record.peak_rss = Figure{child.max_rss_bytes, Method::kernel_hwm};
   record.wall_s = child.wall_s;
   record.user_s = child.user_s;
   record.system_s = child.system_s;
   if (run.subject) {
     apply_subject_report(*run.subject, record);
+    if (record.subject_peak_rss && record.subject_peak_rss->bytes > record.peak_rss.bytes) {
+      record.peak_rss = *record.subject_peak_rss;
+    }
     // The probe counts from its own start; the timeline from the spawn. Same clock, so shift.
     if (run.subject->origin_monotonic_s > 0 && run.spawn_monotonic_s > 0) {
       double offset_s = run.subject->origin_monotonic_s - run.spawn_monotonic_s;

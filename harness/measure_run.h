@@ -39,6 +39,8 @@ struct MeasureOptions {
   /// Charge the run to a private memory cgroup when memory_cgroup_support() says one can be made.
   bool charged_memory = true;
   std::size_t timeline_points = 300;  ///< fill_run_record decimates to this many
+  /// Caps the run's cgroup (needs charged_memory and a cgroup); past it the kernel kills it.
+  std::optional<std::uint64_t> memory_limit_bytes;
 };
 
 struct MeasuredRun {
@@ -50,6 +52,7 @@ struct MeasuredRun {
   double spawn_monotonic_s = 0;      ///< CLOCK_MONOTONIC seconds just before the spawn
   std::optional<std::uint64_t> charged_peak_bytes;
   std::string charged_error;       ///< the cgroup was wanted and available but failed
+  std::uint64_t oom_kills = 0;     ///< out-of-memory kills in the run's cgroup
   std::optional<int> subject_cpu;  ///< where the child was pinned
   std::optional<int> sampler_cpu;
 };
@@ -69,7 +72,9 @@ Result<MeasuredRun> measure_run(Launcher& launcher, SpawnRequest request,
 /// "timed out after 60 s and killed"), or empty when it succeeded.
 std::string describe_failure(const ChildResult& child, double timeout_s);
 
-/// Fills the measured fields of `record`: ok, exit_status, signal, error, peak_rss (kernel-hwm),
+/// Fills the measured fields of `record`: ok, exit_status, signal, error, peak_rss (kernel-hwm;
+/// a built-in subject's own running VmHWM maximum (self) when higher, since its per-phase resets
+/// lower what wait4 sees),
 /// wall/user/system time, the subject's figures (self, jemalloc), charged_peak (cgroup),
 /// sampled_peak_* (sampled) and the decimated timeline. Phase times are moved to the timeline's
 /// axis (seconds since the spawn). Leaves the scenario fields alone.

@@ -23,9 +23,8 @@
 #include "harness/cli.h"
 #include "harness/host_info.h"
 #include "harness/launcher.h"
-#include "harness/sampler.h"
+#include "harness/measure_run.h"
 #include "harness/size.h"
-#include "harness/subject_probe.h"
 #include "harness/table.h"
 #include "peakbench/version.h"
 
@@ -50,19 +49,8 @@ struct Context {
   const RunOptions& options;
   Launcher& launcher;
   FixtureServer& server;
-  const CgroupSupport& cgroups;
-  CpuPlan cpus;
+  MeasureOptions measure;
   fs::path self_exe;
-  fs::path work_dir;
-};
-
-/// What one spawned process did, before it becomes a RunRecord.
-struct Spawned {
-  Result<ChildResult> child = Status::Error("not run");
-  SamplerResult samples;
-  std::optional<std::uint64_t> charged_bytes;
-  std::uint64_t oom_kills = 0;
-  std::string stderr_tail;
 };
 
 std::string shell_quote(const std::vector<std::string>& argv) {
@@ -107,49 +95,6 @@ std::string package_name(std::uint64_t size_bytes) {
   return "peakbench_" + format_size(size_bytes);
 }
 
-/// Spawns one process through the launcher, sampling its tree and charging it to a cgroup.
-Spawned spawn_measured(Context& ctx, SpawnRequest request) {
-  Spawned out;
-  std::optional<MemoryCgroup> cgroup;
-  if (ctx.cgroups.availability.available) {
-    if (auto made = MemoryCgroup::create(ctx.cgroups); made) {
-      cgroup.emplace(std::move(*made));
-      request.cgroup_procs = cgroup->procs_file();
-    }
-  }
-  if (ctx.options.memory_limit_bytes) {
-    Status limited = cgroup ? cgroup->set_limit(*ctx.options.memory_limit_bytes)
-                            : Status::Error("no memory cgroup could be made for the run");
-    if (!limited) {
-      out.child = Status::Error("cannot apply --memory-limit: " + limited.message());
-      return out;
-    }
-  }
-  request.cpu = ctx.cpus.subject_cpu;
-  request.timeout_s = kRunTimeoutS;
-  const auto origin = std::chrono::steady_clock::now();
-  auto pid = ctx.launcher.spawn(request);
-  if (!pid) {
-    out.child = pid.status();
-    return out;
-  }
-  SamplerOptions sampler_options;
-  sampler_options.interval = std::chrono::microseconds(
-      static_cast<std::int64_t>(ctx.options.sample_interval_ms * 1000));
-  sampler_options.cpu = ctx.cpus.sampler_cpu;
-  Sampler sampler(sampler_options);
-  const bool sampling = sampler.start(*pid, origin).ok();
-  out.child = ctx.launcher.wait();
-  if (sampling) out.samples = sampler.stop();
-  if (cgroup) {
-    if (auto peak = cgroup->peak_bytes(); peak) out.charged_bytes = *peak;
-    if (auto kills = cgroup->oom_kills(); kills) out.oom_kills = *kills;
-    (void)cgroup->remove();
-  }
-  if (!request.stderr_path.empty()) out.stderr_tail = last_line(request.stderr_path);
-  return out;
-}
-
 struct RunDirs {
   fs::path cache;
   fs::path target;
@@ -186,8 +131,10 @@ SpawnRequest build_request(const Context& ctx, const Subject& subject, std::size
   return request;
 }
 
-RunRecord to_record(const Context& ctx, const Subject& subject, std::size_t size_index, RunPhase phase,
-                    int repetition, const SpawnRequest& request, Spawned& spawned) {
+/// Measures one run and fills its record: the scenario, the figures (measure_run.h), the server's
+/// requests for the file, and the last line of stderr when it failed.
+RunRecord measure_one(Context& ctx, const Subject& subject, std::size_t size_index, RunPhase phase,
+                      int repetition, const SpawnRequest& request) {
   RunRecord record;
   record.subject = subject.name;
   record.subject_kind = subject.builtin() ? "builtin" : "external";
@@ -195,50 +142,18 @@ RunRecord to_record(const Context& ctx, const Subject& subject, std::size_t size
   record.body_bytes = ctx.options.sizes_bytes[size_index];
   record.repetition = repetition;
   record.command = shell_quote(request.argv);
-  if (!spawned.child) {
+
+  SpawnRequest timed = request;
+  timed.timeout_s = kRunTimeoutS;
+  auto run = measure_run(ctx.launcher, timed, ctx.measure);
+  if (!run) {
     record.ok = false;
-    record.error = spawned.child.message();
+    record.error = run.message();
     return record;
   }
-  const ChildResult& child = *spawned.child;
-  record.ok = child.succeeded();
-  record.exit_status = child.exit_status;
-  record.signal = child.signal;
-  if (!record.ok) {
-    if (spawned.oom_kills > 0) {
-      record.error = fmt::format("killed by the out-of-memory killer (--memory-limit {})",
-                                 format_size(*ctx.options.memory_limit_bytes));
-    } else if (child.timed_out) {
-      record.error = fmt::format("killed after {} s", kRunTimeoutS);
-    } else if (child.signal) {
-      record.error = fmt::format("killed by signal {} ({})", *child.signal, ::strsignal(*child.signal));
-    } else {
-      record.error = fmt::format("exited with status {}", child.exit_status);
-    }
-    if (!spawned.stderr_tail.empty()) record.error += ": " + spawned.stderr_tail;
-  }
-  record.peak_rss = Figure{child.max_rss_bytes, Method::kernel_hwm};
-  record.wall_s = child.wall_s;
-  record.user_s = child.user_s;
-  record.system_s = child.system_s;
-  if (subject.builtin() && !child.report_text.empty()) {
-    if (auto report = parse_subject_report(child.report_text); report) {
-      apply_subject_report(*report, record);
-      // The subject resets its kernel mark at each phase, which lowers what wait4 reports; its
-      // own running maximum of VmHWM is then the true peak of the process.
-      if (record.subject_peak_rss && record.subject_peak_rss->bytes > record.peak_rss.bytes) {
-        record.peak_rss = *record.subject_peak_rss;
-      }
-    }
-  }
-  if (spawned.charged_bytes) record.charged_peak = Figure{*spawned.charged_bytes, Method::cgroup};
-  if (spawned.samples.samples > 0) {
-    const TimelinePoint& peak = spawned.samples.peak;
-    record.sampled_peak_rss = Figure{peak.rss_bytes, Method::sampled};
-    record.sampled_peak_anon = Figure{peak.anon_bytes, Method::sampled};
-    record.sampled_peak_file = Figure{peak.file_bytes, Method::sampled};
-    record.sampled_peak_shmem = Figure{peak.shmem_bytes, Method::sampled};
-    record.timeline = decimate(spawned.samples.timeline, kTimelinePoints);
+  fill_run_record(*run, ctx.measure, kRunTimeoutS, record);
+  if (!record.ok && !request.stderr_path.empty()) {
+    if (std::string tail = last_line(request.stderr_path); !tail.empty()) record.error += ": " + tail;
   }
   const RequestCounts counts = ctx.server.counts();
   if (auto it = counts.by_path.find(ctx.server.file_path(size_index)); it != counts.by_path.end()) {
@@ -301,7 +216,7 @@ fs::path hash_cache_dir() {
   return fs::temp_directory_path() / "peakbench-cache";
 }
 
-ReportMeta make_meta(const RunOptions& options, const CgroupSupport& cgroups) {
+ReportMeta make_meta(const RunOptions& options) {
   ReportMeta meta;
   meta.peakbench_version = kVersion;
   const GitInfo git = read_git_info(fs::current_path());
@@ -311,17 +226,15 @@ ReportMeta make_meta(const RunOptions& options, const CgroupSupport& cgroups) {
   meta.label = options.label;
   meta.host = read_host_info();
   meta.allocator = options.allocator;
-  meta.methods["kernel-hwm"] = {true, "wait4() ru_maxrss from a launcher forked at start-up: the largest single process"};
-  meta.methods["self"] = {true, "the built-in subject's VmHWM, reset per phase through /proc/self/clear_refs"};
-  meta.methods["sampled"] = {true, fmt::format("/proc/PID/status of the process tree every {} ms", options.sample_interval_ms)};
-  meta.methods["cgroup"] = cgroups.availability;
+  meta.methods = detect_methods(PEAKBENCH_JEMALLOC_SO);
+  if (options.allocator != "jemalloc") {
+    meta.methods["jemalloc"] = {false, "built-in subjects ran with glibc malloc (--allocator jemalloc preloads it)"};
+  }
+  meta.methods["sampled"].detail += fmt::format(", every {} ms", options.sample_interval_ms);
   if (options.memory_limit_bytes) {
     meta.methods["cgroup"].detail += fmt::format("; each run limited to {} (--memory-limit)",
                                                  format_size(*options.memory_limit_bytes));
   }
-  meta.methods["jemalloc"] = {options.allocator == "jemalloc",
-                              options.allocator == "jemalloc" ? "thread.peak of the built-in subject (LD_PRELOAD)"
-                                                              : "built-in subjects ran with glibc malloc"};
   meta.started_at = iso8601_utc(std::chrono::system_clock::now());
   meta.suite = options.suite.string();
   meta.sample_interval_ms = options.sample_interval_ms;
@@ -336,8 +249,8 @@ ExitCode run_suite(const RunOptions& options) {
   auto launcher = Launcher::start();
   if (!launcher) return fail(ExitCode::usage, launcher.message());
 
-  const CgroupSupport& cgroups = memory_cgroup_support();
-  if (options.memory_limit_bytes && !cgroups.availability.available) {
+  if (const CgroupSupport& cgroups = memory_cgroup_support();
+      options.memory_limit_bytes && !cgroups.availability.available) {
     return fail(ExitCode::usage, "--memory-limit needs a memory cgroup: " + cgroups.availability.detail);
   }
 
@@ -368,10 +281,15 @@ ExitCode run_suite(const RunOptions& options) {
   auto server = FixtureServer::start(server_options);
   if (!server) return fail(ExitCode::usage, server.message());
 
-  Context ctx{options, *launcher, **server, cgroups, plan_cpus(), self_exe_path(), *work_dir};
+  MeasureOptions measure;
+  measure.sample_interval =
+      std::chrono::microseconds(static_cast<std::int64_t>(options.sample_interval_ms * 1000));
+  measure.timeline_points = kTimelinePoints;
+  measure.memory_limit_bytes = options.memory_limit_bytes;
+  Context ctx{options, *launcher, **server, measure, self_exe_path()};
 
   Report report;
-  report.meta = make_meta(options, cgroups);
+  report.meta = make_meta(options);
   if (!options.out.empty()) {
     if (Status s = write_report(options.out, report); !s) return fail(ExitCode::usage, s.message());
   }
@@ -415,8 +333,7 @@ ExitCode run_suite(const RunOptions& options) {
         ctx.server.reset_counts();
         SpawnRequest request = build_request(ctx, subject, group.size_index, run_dirs,
                                              fmt::format("{}-{}", stem, to_string(phase)));
-        Spawned spawned = spawn_measured(ctx, request);
-        RunRecord record = to_record(ctx, subject, group.size_index, phase, rep, request, spawned);
+        RunRecord record = measure_one(ctx, subject, group.size_index, phase, rep, request);
         record.cache_bytes_on_disk = tree_bytes(run_dirs.cache);
         fs::remove_all(run_dirs.target, ec);  // the installed wheel: large, and no longer needed
         if (!record_it) return record.ok ? std::optional<RunRecord>() : std::optional<RunRecord>(record);
