@@ -13,6 +13,23 @@
 namespace peakbench {
 namespace {
 
+/// Fills up to `capacity` bytes of `buf` from `fd` (retrying short reads and EINTR) without
+/// allocating; returns how many it read, 0 at end of file or on an error.
+std::size_t read_some(int fd, char* buf, std::size_t capacity) {
+  std::size_t used = 0;
+  while (used < capacity) {
+    const ssize_t n = ::read(fd, buf + used, capacity - used);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      break;
+    }
+    used += static_cast<std::size_t>(n);
+  }
+  return used;
+}
+
 // /proc/PID/status is about 1.5 KB; the memory lines sit in its first half.
 constexpr std::size_t kStatusBufferBytes = 4096;
 
@@ -44,14 +61,11 @@ void append_children(const char* path, std::vector<pid_t>& out) {
       spill.append(buf, used);
       used = 0;
     }
-    ssize_t n = ::read(fd, buf + used, sizeof buf - used);
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n <= 0) {
+    const std::size_t n = read_some(fd, buf + used, sizeof buf - used);
+    if (n == 0) {
       break;
     }
-    used += static_cast<std::size_t>(n);
+    used += n;
   }
   ::close(fd);
   std::string_view text(buf, used);
@@ -87,17 +101,7 @@ std::optional<ProcMemory> read_proc_memory(pid_t pid) {
     return std::nullopt;
   }
   char buf[kStatusBufferBytes];
-  std::size_t used = 0;
-  while (used < sizeof buf) {
-    ssize_t n = ::read(fd, buf + used, sizeof buf - used);
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n <= 0) {
-      break;
-    }
-    used += static_cast<std::size_t>(n);
-  }
+  const std::size_t used = read_some(fd, buf, sizeof buf);
   ::close(fd);
   // A process that vanished between open and read (ESRCH) reads as nothing.
   if (used == 0) {
