@@ -48,6 +48,15 @@ int real_main(int argc, char** argv) {
   add_report_commands(commands);
   add_subject_commands(commands);
 
+  // CLI11 would say "A subcommand is required" for a misspelt one; name it instead.
+  if (argc > 1 && argv[1][0] != '-') {
+    bool known = false;
+    for (const CLI::App* sub : app.get_subcommands({})) known = known || sub->get_name() == argv[1];
+    if (!known) {
+      return static_cast<int>(
+          fail(ExitCode::usage, fmt::format("unknown command '{}' (see peakbench --help)", argv[1])));
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -19,8 +19,10 @@ void add_run_command(Commands& commands) {
   run->add_option("--strategy", args->strategies,
                   "Built-in strategies, comma-separated: whole-body,streaming (or none)");
   run->add_option("--phase", args->phases, "Phases, comma-separated: cold,warm,revalidate");
-  run->add_option("--client", args->clients, "External client NAME=TEMPLATE (repeatable)");
-  run->add_option("--pip", args->pips, "pip preset NAME=PYTHON or NAME=PIP_CHECKOUT (repeatable)");
+  run->add_option("--client", args->clients, "External client NAME=TEMPLATE (repeatable)")
+      ->allow_extra_args(false);
+  run->add_option("--pip", args->pips, "pip preset NAME=PYTHON or NAME=PIP_CHECKOUT (repeatable)")
+      ->allow_extra_args(false);
   run->add_option("--repeat", args->repeat, "Repetitions of each scenario (default 3)");
   run->add_option("--label", args->label, "A label stored in the report");
   run->add_option("--out", args->out, "Report file (JSON), rewritten after every run");
