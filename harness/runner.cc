@@ -304,7 +304,6 @@ ExitCode run_suite(const RunOptions& options) {
   const auto measured = [&](RunPhase p) {
     return std::find(options.phases.begin(), options.phases.end(), p) != options.phases.end();
   };
-  const bool need_warm_cache = measured(RunPhase::warm);
   const int runs_per_group = static_cast<int>(options.phases.size()) * options.repeat;
   const int total = runs_per_group * static_cast<int>(groups.size());
   int index = 0;
@@ -322,22 +321,21 @@ ExitCode run_suite(const RunOptions& options) {
       const std::string stem = fmt::format("{}-{}-{}", subject.name, size_text, rep);
       RunDirs dirs{*work_dir / (stem + "-cache"), *work_dir / (stem + "-target"), *work_dir / "logs"};
 
-      auto run_one = [&](RunPhase phase, const fs::path& cache, bool record_it) -> std::optional<RunRecord> {
+      auto run_one = [&](RunPhase phase, const fs::path& cache, bool measured_run) {
         RunDirs run_dirs{cache, dirs.target, dirs.logs};
         fs::remove_all(run_dirs.target, ec);
         fs::create_directories(run_dirs.target, ec);
         fs::create_directories(run_dirs.cache, ec);
         fs::create_directories(run_dirs.logs, ec);
         const std::string what = fmt::format("{} {} {} #{}", subject.name, to_string(phase), size_text, rep + 1);
-        if (record_it) line.start(++index, total, what);
+        if (measured_run) line.start(++index, total, what);
         ctx.server.reset_counts();
         SpawnRequest request = build_request(ctx, subject, group.size_index, run_dirs,
                                              fmt::format("{}-{}", stem, to_string(phase)));
         RunRecord record = measure_one(ctx, subject, group.size_index, phase, rep, request);
         record.cache_bytes_on_disk = tree_bytes(run_dirs.cache);
         fs::remove_all(run_dirs.target, ec);  // the installed wheel: large, and no longer needed
-        if (!record_it) return record.ok ? std::optional<RunRecord>() : std::optional<RunRecord>(record);
-        line.finish(record);
+        if (measured_run) line.finish(record);
         return record;
       };
       auto keep = [&](RunRecord record) {
@@ -349,25 +347,49 @@ ExitCode run_suite(const RunOptions& options) {
           }
         }
       };
+      // A run that needs a filled cache is not measured when the fill failed: it would measure
+      // a download under the name of a cache read. It is a failed run that says why.
+      auto keep_unfilled = [&](RunPhase phase, const RunRecord& fill) {
+        RunRecord record;
+        record.subject = fill.subject;
+        record.subject_kind = fill.subject_kind;
+        record.phase = std::string(to_string(phase));
+        record.body_bytes = fill.body_bytes;
+        record.repetition = fill.repetition;
+        record.command = fill.command;
+        record.ok = false;
+        record.error = "not run: the cold run that fills its cache failed: " + fill.error;
+        line.start(++index, total, fmt::format("{} {} {} #{}", subject.name, to_string(phase), size_text, rep + 1));
+        line.finish(record);
+        keep(std::move(record));
+      };
 
-      // cold (measured, or only to fill the cache a warm run reads)
-      if (measured(RunPhase::cold) || need_warm_cache) {
+      // cold (measured, or only to fill the cache that a warm run reads)
+      if (measured(RunPhase::cold) || measured(RunPhase::warm)) {
         ctx.server.set_variant(pypi_variant);
-        auto cold = run_one(RunPhase::cold, dirs.cache, measured(RunPhase::cold));
-        if (cold) keep(std::move(*cold));
+        RunRecord cold = run_one(RunPhase::cold, dirs.cache, measured(RunPhase::cold));
+        const bool filled = cold.ok;
+        if (measured(RunPhase::cold)) keep(cold);
+        if (measured(RunPhase::warm)) {
+          if (filled) {
+            keep(run_one(RunPhase::warm, dirs.cache, true));
+          } else {
+            keep_unfilled(RunPhase::warm, cold);
+          }
+        }
+        fs::remove_all(dirs.cache, ec);
       }
-      if (measured(RunPhase::warm)) {
-        if (auto warm = run_one(RunPhase::warm, dirs.cache, true)) keep(std::move(*warm));
-      }
-      fs::remove_all(dirs.cache, ec);
       if (measured(RunPhase::revalidate)) {
         // A cache whose entry is stale at once (max-age=0) but has an ETag: the measured run
         // sends one conditional request, answered 304, and serves the body from its cache.
         const fs::path stale_cache = *work_dir / (stem + "-stale-cache");
         ctx.server.set_variant(stale_variant);
-        auto fill = run_one(RunPhase::cold, stale_cache, false);
-        if (fill) keep(std::move(*fill));
-        if (auto revalidate = run_one(RunPhase::revalidate, stale_cache, true)) keep(std::move(*revalidate));
+        RunRecord fill = run_one(RunPhase::cold, stale_cache, false);
+        if (fill.ok) {
+          keep(run_one(RunPhase::revalidate, stale_cache, true));
+        } else {
+          keep_unfilled(RunPhase::revalidate, fill);
+        }
         ctx.server.set_variant(pypi_variant);
         fs::remove_all(stale_cache, ec);
       }

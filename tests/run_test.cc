@@ -129,6 +129,22 @@ TEST(Run, ARunPastItsMemoryLimitIsAnOutOfMemoryKill) {
   EXPECT_TRUE(streaming->ok) << streaming->error;
 }
 
+TEST(Run, AWarmRunWhoseCacheFillFailedIsNotMeasured) {
+  TempDir dir("run-unfilled");
+  const CliResult result = run_peakbench({"run", "--strategy", "none", "--client", "broken=false", "--size",
+                                          "16MiB", "--phase", "warm", "--repeat", "1", "--out",
+                                          (dir / "report.json").string()});
+  EXPECT_EQ(result.exit_status, 1) << result.err;
+  const Report report = read_back(dir / "report.json");
+  ASSERT_EQ(report.runs.size(), 1u);  // the fill is not a measured run
+  const RunRecord& warm = report.runs[0];
+  EXPECT_EQ(warm.phase, "warm");
+  EXPECT_FALSE(warm.ok);
+  EXPECT_NE(warm.error.find("not run: the cold run that fills its cache failed"), std::string::npos)
+      << warm.error;
+  EXPECT_TRUE(warm.file_requests.empty());
+}
+
 TEST(Run, AWrittenReportValidatesAgainstTheSchema) {
   if (std::system("python3 -c 'import jsonschema' 2>/dev/null") != 0) {
     GTEST_SKIP() << "python3-jsonschema is not installed (scripts/bootstrap installs it)";
