@@ -13,6 +13,7 @@ enum class SubjectPhase {
   cache_read,   ///< reading a cache entry and handing the body to the consumer
 };
 
+/// The phase as reports write it: "download", "cache-write", "cache-read".
 std::string_view to_string(SubjectPhase phase);
 
 class PhaseProbe {

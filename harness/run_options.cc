@@ -149,26 +149,22 @@ Result<RunOptions> resolve_run_options(const RunArgs& args) {
     subject.strategy = *strategy;
     if (Status s = add(std::move(subject)); !s) return s;
   }
-  std::vector<std::string> clients = suite.clients;
-  clients.insert(clients.end(), args.clients.begin(), args.clients.end());
-  for (const std::string& text : clients) {
-    auto client = parse_client(text);
-    if (!client) return client.status();
-    Subject subject;
-    subject.name = client->name;
-    subject.client = std::move(*client);
-    if (Status s = add(std::move(subject)); !s) return s;
-  }
-  std::vector<std::string> pips = suite.pips;
-  pips.insert(pips.end(), args.pips.begin(), args.pips.end());
-  for (const std::string& text : pips) {
-    auto client = parse_pip_client(text);
-    if (!client) return client.status();
-    Subject subject;
-    subject.name = client->name;
-    subject.client = std::move(*client);
-    if (Status s = add(std::move(subject)); !s) return s;
-  }
+  // External clients: the suite's, then the command line's; --pip is the pip preset.
+  auto add_clients = [&](std::vector<std::string> texts, const std::vector<std::string>& more,
+                         Result<ClientSpec> (*parse)(const std::string&)) -> Status {
+    texts.insert(texts.end(), more.begin(), more.end());
+    for (const std::string& text : texts) {
+      auto client = parse(text);
+      if (!client) return client.status();
+      Subject subject;
+      subject.name = client->name;
+      subject.client = std::move(*client);
+      if (Status s = add(std::move(subject)); !s) return s;
+    }
+    return Status::Ok();
+  };
+  if (Status s = add_clients(suite.clients, args.clients, parse_client); !s) return s;
+  if (Status s = add_clients(suite.pips, args.pips, parse_pip_client); !s) return s;
   if (options.subjects.empty()) return Status::Error("nothing to measure: no strategy and no client");
 
   const std::vector<std::string> phases = !args.phases.empty() ? split_commas(args.phases) : suite.phases;

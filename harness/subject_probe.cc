@@ -23,7 +23,7 @@ std::uint64_t current_hwm_bytes() {
 Result<SubjectPhase> parse_phase(std::string_view label) {
   for (SubjectPhase p :
        {SubjectPhase::download, SubjectPhase::cache_write, SubjectPhase::cache_read}) {
-    if (phase_label(p) == label) {
+    if (to_string(p) == label) {
       return p;
     }
   }
@@ -31,18 +31,6 @@ Result<SubjectPhase> parse_phase(std::string_view label) {
 }
 
 }  // namespace
-
-std::string_view phase_label(SubjectPhase phase) {
-  switch (phase) {
-    case SubjectPhase::download:
-      return "download";
-    case SubjectPhase::cache_write:
-      return "cache-write";
-    case SubjectPhase::cache_read:
-      return "cache-read";
-  }
-  return "unknown";
-}
 
 SubjectProbe::SubjectProbe(int report_fd)
     : fd_(report_fd), start_(std::chrono::steady_clock::now()) {
@@ -92,7 +80,7 @@ void SubjectProbe::end(SubjectPhase phase) {
   double end_s = now_s();
   report_.peak_rss_bytes = std::max(report_.peak_rss_bytes, hwm);
   PhasePeak peak;
-  peak.phase = std::string(phase_label(phase));
+  peak.phase = std::string(to_string(phase));
   peak.peak_rss = Figure{hwm, Method::self_hwm};
   if (mallctl_ != nullptr) {
     std::uint64_t heap_peak = 0;

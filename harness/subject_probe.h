@@ -44,9 +44,6 @@ struct SubjectReport {
   std::map<std::string, std::int64_t> extra_numbers;
 };
 
-/// Phase names as the report writes them: "download", "cache-write", "cache-read".
-std::string_view phase_label(SubjectPhase phase);
-
 class SubjectProbe final : public PhaseProbe {
  public:
   /// Takes the start marks now (make it first thing in the subject). `report_fd` < 0: finish()
