@@ -31,7 +31,8 @@ class JemallocMemoryManager final : public benchmark::MemoryManager {
     const std::uint64_t deallocated = read_u64("thread.deallocated") - deallocated_at_start_;
     result->max_bytes_used = static_cast<std::int64_t>(read_u64("thread.peak.read"));
     result->total_allocated_bytes = static_cast<std::int64_t>(allocated);
-    result->net_heap_growth = static_cast<std::int64_t>(allocated) - static_cast<std::int64_t>(deallocated);
+    result->net_heap_growth =
+        static_cast<std::int64_t>(allocated) - static_cast<std::int64_t>(deallocated);
     result->num_allocs = static_cast<std::int64_t>(allocations() - allocations_at_start_);
   }
 
@@ -47,7 +48,8 @@ class JemallocMemoryManager final : public benchmark::MemoryManager {
     std::uint64_t epoch = 1;
     std::size_t size = sizeof epoch;
     (void)mallctl("epoch", &epoch, &size, &epoch, size);
-    return read_u64("stats.arenas.4096.small.nmalloc") + read_u64("stats.arenas.4096.large.nmalloc");
+    return read_u64("stats.arenas.4096.small.nmalloc") +
+           read_u64("stats.arenas.4096.large.nmalloc");
   }
 
   std::uint64_t allocated_at_start_ = 0;

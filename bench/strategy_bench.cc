@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "fixtures/server.h"
-#include "harness/phase_probe.h"
 #include "scenarios/cache_entry.h"
+#include "scenarios/phase_probe.h"
 #include "scenarios/strategy.h"
 
 namespace {

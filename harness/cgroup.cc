@@ -256,7 +256,8 @@ Result<std::uint64_t> MemoryCgroup::oom_kills() const {
     return Status::Error("cgroup: removed");
   }
   // Both files are "key value" lines; the key is oom_kill in each.
-  const fs::path file = dir_ / (version_ == CgroupVersion::v1 ? "memory.oom_control" : "memory.events");
+  const fs::path file =
+      dir_ / (version_ == CgroupVersion::v1 ? "memory.oom_control" : "memory.events");
   std::ifstream in(file);
   std::string key;
   std::uint64_t value = 0;

@@ -10,8 +10,8 @@
 #include <filesystem>
 #include <string>
 
-#include "harness/report.h"
-#include "harness/status.h"
+#include "base/status.h"
+#include "reports/report.h"
 
 namespace peakbench {
 

@@ -1,5 +1,6 @@
 #include "harness/client_template.h"
 
+#include <fmt/format.h>
 #include <unistd.h>
 #include <wordexp.h>
 
@@ -9,15 +10,13 @@
 #include <string_view>
 #include <utility>
 
-#include <fmt/format.h>
-
 namespace peakbench {
 namespace {
 
 namespace fs = std::filesystem;
 
-constexpr std::array<std::string_view, 6> kPlaceholders = {
-    "index_url", "trusted_host", "cache_dir", "work_dir", "package", "python"};
+constexpr std::array<std::string_view, 6> kPlaceholders = {"index_url", "trusted_host", "cache_dir",
+                                                           "work_dir",  "package",      "python"};
 
 std::string_view value_of(std::string_view name, const TemplateValues& v) {
   if (name == "index_url") return v.index_url;
@@ -108,7 +107,8 @@ Result<std::pair<std::string, std::string>> split_assignment(const std::string& 
 
 Result<std::filesystem::path> find_executable(const std::string& program) {
   if (program.find('/') != std::string::npos) {
-    if (::access(program.c_str(), X_OK) == 0 && !fs::is_directory(program)) return fs::path(program);
+    if (::access(program.c_str(), X_OK) == 0 && !fs::is_directory(program))
+      return fs::path(program);
     return Status::Error(fmt::format("interpreter {} not found or not executable", program));
   }
   const char* path_env = std::getenv("PATH");
@@ -143,8 +143,9 @@ Result<ClientSpec> parse_pip_client(const std::string& text) {
   const fs::path target = parts->second;
   if (fs::is_directory(target)) {
     if (!fs::exists(target / "src" / "pip" / "__init__.py")) {
-      return Status::Error(fmt::format("--pip {}: {} is a directory but not a pip checkout (no src/pip)",
-                                       spec.name, target.string()));
+      return Status::Error(
+          fmt::format("--pip {}: {} is a directory but not a pip checkout (no src/pip)", spec.name,
+                      target.string()));
     }
     auto python = find_executable("python3");
     if (!python) return python.status();

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "harness/status.h"
+#include "base/status.h"
 
 namespace peakbench {
 
@@ -23,8 +23,8 @@ struct TemplateValues {
 /// An external client as the user named it: `--client NAME=TEMPLATE` or `--pip NAME=PYTHON`.
 struct ClientSpec {
   std::string name;
-  std::string command_template;  ///< shell-like words, placeholders in braces
-  std::string python;            ///< the interpreter for {python} (may be empty)
+  std::string command_template;            ///< shell-like words, placeholders in braces
+  std::string python;                      ///< the interpreter for {python} (may be empty)
   std::map<std::string, std::string> env;  ///< extra environment (PYTHONPATH for a pip checkout)
 };
 

@@ -20,10 +20,22 @@ TemplateValues sample_values() {
 TEST(ClientTemplate, ThePipPresetExpandsToPipsArgv) {
   auto argv = expand_template(kPipTemplate, sample_values());
   ASSERT_TRUE(argv.ok()) << argv.message();
-  const std::vector<std::string> expected = {
-      "/usr/bin/python3", "-m", "pip", "install", "--no-deps", "--disable-pip-version-check",
-      "--quiet", "--index-url", "http://127.0.0.1:8080/simple/", "--trusted-host", "127.0.0.1",
-      "--cache-dir", "/tmp/a cache", "--target", "/tmp/work", "peakbench_payload==1.0.0"};
+  const std::vector<std::string> expected = {"/usr/bin/python3",
+                                             "-m",
+                                             "pip",
+                                             "install",
+                                             "--no-deps",
+                                             "--disable-pip-version-check",
+                                             "--quiet",
+                                             "--index-url",
+                                             "http://127.0.0.1:8080/simple/",
+                                             "--trusted-host",
+                                             "127.0.0.1",
+                                             "--cache-dir",
+                                             "/tmp/a cache",
+                                             "--target",
+                                             "/tmp/work",
+                                             "peakbench_payload==1.0.0"};
   EXPECT_EQ(*argv, expected);  // a value with a space stays one argument
 }
 
@@ -37,7 +49,8 @@ TEST(ClientTemplate, QuotesGroupWordsAndPlaceholdersExpandInsideThem) {
 TEST(ClientTemplate, AnUnknownPlaceholderIsNamed) {
   auto spec = parse_client("mine=curl {index} -o {work_dir}/x");
   ASSERT_FALSE(spec.ok());
-  EXPECT_NE(spec.message().find("unknown placeholder {index}"), std::string::npos) << spec.message();
+  EXPECT_NE(spec.message().find("unknown placeholder {index}"), std::string::npos)
+      << spec.message();
 }
 
 TEST(ClientTemplate, BadAssignmentsAndShellOperatorsAreRefused) {

@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <string>
 
-#include "harness/report.h"
+#include "reports/report.h"
 
 namespace peakbench {
 

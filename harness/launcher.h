@@ -21,8 +21,8 @@
 #include <utility>
 #include <vector>
 
-#include "harness/status.h"
-#include "harness/unique_fd.h"
+#include "base/status.h"
+#include "base/unique_fd.h"
 
 namespace peakbench {
 
@@ -76,7 +76,20 @@ struct ChildResult {
 /// The launcher keeps at most this much of a child's report.
 inline constexpr std::size_t kMaxReportBytes = 1 << 20;
 
-class Launcher {
+/// Runs one child at a time and reports how it ended: the seam between the runner and the
+/// processes it measures. Launcher is the real one; tests may script another.
+class Spawner {
+ public:
+  virtual ~Spawner() = default;
+  /// Starts a run; returns the child's PID once it has exec'd, or why it could not start.
+  virtual Result<pid_t> spawn(const SpawnRequest& request) = 0;
+  /// Blocks until the spawned child and every descendant are gone.
+  virtual Result<ChildResult> wait() = 0;
+  /// Kills the current run's whole tree; wait() still returns its result. Thread-safe.
+  virtual Status cancel() = 0;
+};
+
+class Launcher final : public Spawner {
  public:
   /// Forks the launcher. Call first thing, while the process is small and has one thread: the
   /// launcher is a copy of the caller at this moment, and every run inherits its resident size.
@@ -92,14 +105,14 @@ class Launcher {
   /// Starts a run and returns the child's PID once it is forked and has exec'd. A child that
   /// cannot exec (missing program, bad working dir, cgroup refused) is an error naming the cause;
   /// it has been reaped and there is nothing to wait() for.
-  Result<pid_t> spawn(const SpawnRequest& request);
+  Result<pid_t> spawn(const SpawnRequest& request) override;
   /// Blocks until the spawned child and every descendant are reaped.
-  Result<ChildResult> wait();
+  Result<ChildResult> wait() override;
   /// spawn() then wait().
   Result<ChildResult> run(const SpawnRequest& request);
   /// Asks the launcher to SIGKILL the current run's whole tree (wait() still returns its result).
   /// Safe to call from another thread while wait() blocks.
-  Status cancel();
+  Status cancel() override;
 
   pid_t pid() const { return pid_; }
 

@@ -38,7 +38,7 @@ std::map<std::string, MethodAvailability> detect_methods(
   return methods;
 }
 
-Result<MeasuredRun> measure_run(Launcher& launcher, SpawnRequest request,
+Result<MeasuredRun> measure_run(Spawner& launcher, SpawnRequest request,
                                 const MeasureOptions& options) {
   MeasuredRun run;
   if (options.pin) {
@@ -66,9 +66,10 @@ Result<MeasuredRun> measure_run(Launcher& launcher, SpawnRequest request,
   }
   if (options.memory_limit_bytes) {
     // A limit that cannot be applied would measure an unlimited run under a limited name.
-    Status limited = cgroup ? cgroup->set_limit(*options.memory_limit_bytes)
-                            : Status::Error("no memory cgroup for the run" +
-                                            (run.charged_error.empty() ? "" : ": " + run.charged_error));
+    Status limited =
+        cgroup ? cgroup->set_limit(*options.memory_limit_bytes)
+               : Status::Error("no memory cgroup for the run" +
+                               (run.charged_error.empty() ? "" : ": " + run.charged_error));
     if (!limited) {
       return Status::Error("cannot apply the memory limit: " + limited.message());
     }

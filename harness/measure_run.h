@@ -23,11 +23,11 @@
 #include <optional>
 #include <string>
 
+#include "base/status.h"
 #include "harness/launcher.h"
-#include "harness/report.h"
 #include "harness/sampler.h"
-#include "harness/status.h"
 #include "harness/subject_probe.h"
+#include "reports/report.h"
 
 namespace peakbench {
 
@@ -65,7 +65,7 @@ std::map<std::string, MethodAvailability> detect_methods(
 
 /// Measures one run of `request`. An error only when it could not start (the message names the
 /// cause, e.g. a missing program); a run that failed or was killed is a MeasuredRun.
-Result<MeasuredRun> measure_run(Launcher& launcher, SpawnRequest request,
+Result<MeasuredRun> measure_run(Spawner& launcher, SpawnRequest request,
                                 const MeasureOptions& options);
 
 /// Why a finished run failed, in one line ("killed by signal 9 (Killed)", "exit status 3",

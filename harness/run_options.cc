@@ -1,13 +1,13 @@
 #include "harness/run_options.h"
 
+#include <fmt/format.h>
+
 #include <charconv>
+#include <nlohmann/json.hpp>
 #include <set>
 
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
-
-#include "harness/atomic_file.h"
-#include "harness/size.h"
+#include "base/atomic_file.h"
+#include "base/size.h"
 
 namespace peakbench {
 namespace {
@@ -28,9 +28,11 @@ std::vector<std::string> split_commas(std::string_view text) {
 Result<std::vector<std::string>> string_list(const json& value, std::string_view field) {
   std::vector<std::string> out;
   if (value.is_string()) return split_commas(value.get<std::string>());
-  if (!value.is_array()) return Status::Error(fmt::format("\"{}\" must be a list of strings", field));
+  if (!value.is_array())
+    return Status::Error(fmt::format("\"{}\" must be a list of strings", field));
   for (const json& item : value) {
-    if (!item.is_string()) return Status::Error(fmt::format("\"{}\" must be a list of strings", field));
+    if (!item.is_string())
+      return Status::Error(fmt::format("\"{}\" must be a list of strings", field));
     out.push_back(item.get<std::string>());
   }
   return out;
@@ -49,12 +51,14 @@ Result<SuiteText> read_suite(const std::filesystem::path& path) {
   try {
     doc = json::parse(*text);
   } catch (const json::parse_error& e) {
-    return Status::Error(fmt::format("suite {} is not valid JSON (byte {})", path.string(), e.byte));
+    return Status::Error(
+        fmt::format("suite {} is not valid JSON (byte {})", path.string(), e.byte));
   }
-  if (!doc.is_object()) return Status::Error(fmt::format("suite {} must be a JSON object", path.string()));
+  if (!doc.is_object())
+    return Status::Error(fmt::format("suite {} must be a JSON object", path.string()));
   SuiteText suite;
-  static const std::set<std::string> kKnown = {"name", "description", "sizes", "strategies",
-                                               "phases", "repeat", "label", "allocator",
+  static const std::set<std::string> kKnown = {"name",    "description", "sizes", "strategies",
+                                               "phases",  "repeat",      "label", "allocator",
                                                "clients", "pips"};
   for (const auto& [key, value] : doc.items()) {
     auto where = [&](const Status& s) {
@@ -66,12 +70,15 @@ Result<SuiteText> read_suite(const std::filesystem::path& path) {
     if (key == "sizes" || key == "strategies" || key == "phases") {
       auto list = string_list(value, key);
       if (!list) return where(list.status());
-      (key == "sizes" ? suite.sizes : key == "strategies" ? suite.strategies : suite.phases) = *list;
+      (key == "sizes"        ? suite.sizes
+       : key == "strategies" ? suite.strategies
+                             : suite.phases) = *list;
     } else if (key == "repeat") {
       if (!value.is_number_integer()) return where(Status::Error("\"repeat\" must be an integer"));
       suite.repeat = value.get<int>();
     } else if (key == "label" || key == "allocator") {
-      if (!value.is_string()) return where(Status::Error(fmt::format("\"{}\" must be a string", key)));
+      if (!value.is_string())
+        return where(Status::Error(fmt::format("\"{}\" must be a string", key)));
       (key == "label" ? suite.label : suite.allocator) = value.get<std::string>();
     } else if (key == "clients" || key == "pips") {
       if (!value.is_object()) {
@@ -79,8 +86,10 @@ Result<SuiteText> read_suite(const std::filesystem::path& path) {
                                                key == "clients" ? "templates" : "interpreters")));
       }
       for (const auto& [name, item] : value.items()) {
-        if (!item.is_string()) return where(Status::Error(fmt::format("\"{}.{}\" must be a string", key, name)));
-        (key == "clients" ? suite.clients : suite.pips).push_back(name + "=" + item.get<std::string>());
+        if (!item.is_string())
+          return where(Status::Error(fmt::format("\"{}.{}\" must be a string", key, name)));
+        (key == "clients" ? suite.clients : suite.pips)
+            .push_back(name + "=" + item.get<std::string>());
       }
     }
   }
@@ -91,9 +100,12 @@ Result<SuiteText> read_suite(const std::filesystem::path& path) {
 
 std::string_view to_string(RunPhase phase) {
   switch (phase) {
-    case RunPhase::cold: return "cold";
-    case RunPhase::warm: return "warm";
-    case RunPhase::revalidate: return "revalidate";
+    case RunPhase::cold:
+      return "cold";
+    case RunPhase::warm:
+      return "warm";
+    case RunPhase::revalidate:
+      return "revalidate";
   }
   return "?";
 }
@@ -116,22 +128,26 @@ Result<RunOptions> resolve_run_options(const RunArgs& args) {
   }
 
   // Sizes: the command line replaces the suite's.
-  const std::string sizes = !args.sizes.empty() ? args.sizes : fmt::format("{}", fmt::join(suite.sizes, ","));
+  const std::string sizes =
+      !args.sizes.empty() ? args.sizes : fmt::format("{}", fmt::join(suite.sizes, ","));
   if (!sizes.empty()) {
     auto parsed = parse_size_list(sizes);
     if (!parsed) return parsed.status();
     options.sizes_bytes = *parsed;
   }
   for (std::uint64_t size : options.sizes_bytes) {
-    if (size < (1u << 20)) return Status::Error(fmt::format("bad size {}: the smallest wheel is 1MiB", format_size(size)));
+    if (size < (1u << 20))
+      return Status::Error(
+          fmt::format("bad size {}: the smallest wheel is 1MiB", format_size(size)));
   }
 
   // Subjects: built-in strategies, then clients (command line adds to the suite's clients).
   std::vector<std::string> strategies =
       !args.strategies.empty() ? split_commas(args.strategies) : suite.strategies;
-  const bool clients_given = !args.clients.empty() || !args.pips.empty() || !suite.clients.empty() ||
-                             !suite.pips.empty();
-  if (strategies.empty() && args.strategies.empty() && !clients_given) strategies = {"whole-body", "streaming"};
+  const bool clients_given =
+      !args.clients.empty() || !args.pips.empty() || !suite.clients.empty() || !suite.pips.empty();
+  if (strategies.empty() && args.strategies.empty() && !clients_given)
+    strategies = {"whole-body", "streaming"};
   std::set<std::string> names;
   auto add = [&](Subject subject) -> Status {
     if (!names.insert(subject.name).second) {
@@ -165,9 +181,11 @@ Result<RunOptions> resolve_run_options(const RunArgs& args) {
   };
   if (Status s = add_clients(suite.clients, args.clients, parse_client); !s) return s;
   if (Status s = add_clients(suite.pips, args.pips, parse_pip_client); !s) return s;
-  if (options.subjects.empty()) return Status::Error("nothing to measure: no strategy and no client");
+  if (options.subjects.empty())
+    return Status::Error("nothing to measure: no strategy and no client");
 
-  const std::vector<std::string> phases = !args.phases.empty() ? split_commas(args.phases) : suite.phases;
+  const std::vector<std::string> phases =
+      !args.phases.empty() ? split_commas(args.phases) : suite.phases;
   if (!phases.empty()) {
     options.phases.clear();
     for (const std::string& name : phases) {
@@ -190,11 +208,13 @@ Result<RunOptions> resolve_run_options(const RunArgs& args) {
   const std::string allocator = !args.allocator.empty() ? args.allocator : suite.allocator;
   if (!allocator.empty()) options.allocator = allocator;
   if (options.allocator != "glibc" && options.allocator != "jemalloc") {
-    return Status::Error(fmt::format("unknown allocator '{}' (choose glibc or jemalloc)", options.allocator));
+    return Status::Error(
+        fmt::format("unknown allocator '{}' (choose glibc or jemalloc)", options.allocator));
   }
   if (!args.format.empty()) options.format = args.format;
   if (options.format != "md" && options.format != "csv" && options.format != "json") {
-    return Status::Error(fmt::format("unknown format '{}' (choose md, csv or json)", options.format));
+    return Status::Error(
+        fmt::format("unknown format '{}' (choose md, csv or json)", options.format));
   }
   if (!args.shard.empty()) {
     auto shard = parse_shard(args.shard);
@@ -213,9 +233,11 @@ Result<RunOptions> resolve_run_options(const RunArgs& args) {
   }
   options.out = args.out;
   if (!options.out.empty()) {
-    const auto dir = options.out.has_parent_path() ? options.out.parent_path() : std::filesystem::path(".");
+    const auto dir =
+        options.out.has_parent_path() ? options.out.parent_path() : std::filesystem::path(".");
     if (!std::filesystem::is_directory(dir)) {
-      return Status::Error(fmt::format("cannot write report {}: no directory {}", options.out.string(), dir.string()));
+      return Status::Error(fmt::format("cannot write report {}: no directory {}",
+                                       options.out.string(), dir.string()));
     }
   }
   options.work_dir = args.work_dir;

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "base/status.h"
 #include "harness/client_template.h"
 #include "harness/shard.h"
-#include "harness/status.h"
 #include "scenarios/strategy.h"
 
 namespace peakbench {
@@ -50,6 +50,9 @@ struct RunOptions {
   std::optional<std::uint64_t> memory_limit_bytes;
   std::filesystem::path work_dir;  ///< scratch for caches and outputs; empty: a temp dir
   bool keep_work_dir = false;
+  /// Where wheel hashes are cached between runs (the CLI picks it from XDG_CACHE_HOME or HOME);
+  /// empty: not cached.
+  std::filesystem::path hash_cache_dir;
 };
 
 /// What the command line gave, as strings, before validation. Empty means "not given".

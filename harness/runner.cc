@@ -1,13 +1,14 @@
 #include "harness/runner.h"
 
+#include <fmt/format.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
-#include <cstring>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -15,18 +16,15 @@
 #include <string>
 #include <vector>
 
-#include <fmt/format.h>
-
+#include "base/atomic_file.h"
+#include "base/size.h"
 #include "fixtures/server.h"
-#include "harness/atomic_file.h"
 #include "harness/cgroup.h"
-#include "harness/cli.h"
 #include "harness/host_info.h"
 #include "harness/launcher.h"
 #include "harness/measure_run.h"
-#include "harness/size.h"
-#include "harness/table.h"
 #include "peakbench/version.h"
+#include "reports/table.h"
 
 namespace peakbench {
 namespace {
@@ -38,16 +36,10 @@ constexpr double kRunTimeoutS = 900;
 /// Timeline points kept per run in the report.
 constexpr std::size_t kTimelinePoints = 300;
 
-/// One (subject, size) pair: its runs share cache directories, cold before warm.
-struct Group {
-  const Subject* subject = nullptr;
-  std::size_t size_index = 0;
-};
-
 /// Everything a run needs that outlives it.
 struct Context {
   const RunOptions& options;
-  Launcher& launcher;
+  Spawner& spawner;
   FixtureServer& server;
   MeasureOptions measure;
   fs::path self_exe;
@@ -57,9 +49,10 @@ std::string shell_quote(const std::vector<std::string>& argv) {
   std::string out;
   for (const std::string& word : argv) {
     if (!out.empty()) out += ' ';
-    if (!word.empty() && word.find_first_not_of(
-                             "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@%") ==
-                             std::string::npos) {
+    if (!word.empty() &&
+        word.find_first_not_of(
+            "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@%") ==
+            std::string::npos) {
       out += word;
     } else {
       out += '\'';
@@ -73,8 +66,8 @@ std::string shell_quote(const std::vector<std::string>& argv) {
 std::uint64_t tree_bytes(const fs::path& dir) {
   std::uint64_t total = 0;
   std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
-       it.increment(ec)) {
+  for (auto it = fs::recursive_directory_iterator(dir, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
     std::error_code size_ec;
     if (it->is_regular_file(size_ec)) total += it->file_size(size_ec);
   }
@@ -110,9 +103,15 @@ SpawnRequest build_request(const Context& ctx, const Subject& subject, std::size
   if (subject.builtin()) {
     // The body is hashed and discarded rather than written with --out: writing it changes no
     // resident figure (page cache is not RSS), but on a busy disk it throttles the writer.
-    request.argv = {ctx.self_exe.string(), "fetch", "--strategy", std::string(to_string(*subject.strategy)),
-                    "--cache-dir", dirs.cache.string(), ctx.server.file_url(size_index)};
-    if (ctx.options.allocator == "jemalloc") request.env.emplace_back("LD_PRELOAD", PEAKBENCH_JEMALLOC_SO);
+    request.argv = {ctx.self_exe.string(),
+                    "fetch",
+                    "--strategy",
+                    std::string(to_string(*subject.strategy)),
+                    "--cache-dir",
+                    dirs.cache.string(),
+                    ctx.server.file_url(size_index)};
+    if (ctx.options.allocator == "jemalloc")
+      request.env.emplace_back("LD_PRELOAD", PEAKBENCH_JEMALLOC_SO);
     return request;
   }
   request.report_pipe = false;
@@ -145,7 +144,7 @@ RunRecord measure_one(Context& ctx, const Subject& subject, std::size_t size_ind
 
   SpawnRequest timed = request;
   timed.timeout_s = kRunTimeoutS;
-  auto run = measure_run(ctx.launcher, timed, ctx.measure);
+  auto run = measure_run(ctx.spawner, timed, ctx.measure);
   if (!run) {
     record.ok = false;
     record.error = run.message();
@@ -153,7 +152,8 @@ RunRecord measure_one(Context& ctx, const Subject& subject, std::size_t size_ind
   }
   fill_run_record(*run, ctx.measure, kRunTimeoutS, record);
   if (!record.ok && !request.stderr_path.empty()) {
-    if (std::string tail = last_line(request.stderr_path); !tail.empty()) record.error += ": " + tail;
+    if (std::string tail = last_line(request.stderr_path); !tail.empty())
+      record.error += ": " + tail;
   }
   const RequestCounts counts = ctx.server.counts();
   if (auto it = counts.by_path.find(ctx.server.file_path(size_index)); it != counts.by_path.end()) {
@@ -162,31 +162,11 @@ RunRecord measure_one(Context& ctx, const Subject& subject, std::size_t size_ind
   if (!subject.builtin()) {
     // An external client tells nothing of itself: the server's full responses are its download.
     auto full = record.file_requests.find(200);
-    record.bytes_received = full == record.file_requests.end() ? 0 : full->second * record.body_bytes;
+    record.bytes_received =
+        full == record.file_requests.end() ? 0 : full->second * record.body_bytes;
   }
   return record;
 }
-
-class ProgressLine {
- public:
-  explicit ProgressLine(bool enabled) : enabled_(enabled) {}
-  void start(int index, int total, const std::string& what) {
-    if (enabled_) std::cerr << fmt::format("[{}/{}] {} ... ", index, total, what) << std::flush;
-  }
-  void finish(const RunRecord& record) {
-    if (!enabled_) return;
-    if (record.ok) {
-      std::cerr << fmt::format("{:.1f} MiB peak, {:.0f} MiB received, {:.2f} s\n",
-                               static_cast<double>(record.peak_rss.bytes) / (1 << 20),
-                               static_cast<double>(record.bytes_received) / (1 << 20), record.wall_s);
-    } else {
-      std::cerr << "FAILED: " << record.error << '\n';
-    }
-  }
-
- private:
-  bool enabled_;
-};
 
 fs::path self_exe_path() {
   std::error_code ec;
@@ -198,22 +178,15 @@ Result<fs::path> make_work_dir(const RunOptions& options) {
   if (!options.work_dir.empty()) {
     std::error_code ec;
     fs::create_directories(options.work_dir, ec);
-    if (ec) return Status::Error(fmt::format("cannot create work dir {}: {}", options.work_dir.string(), ec.message()));
+    if (ec)
+      return Status::Error(
+          fmt::format("cannot create work dir {}: {}", options.work_dir.string(), ec.message()));
     return fs::absolute(options.work_dir);
   }
   std::string pattern = (fs::temp_directory_path() / "peakbench-run.XXXXXX").string();
-  if (::mkdtemp(pattern.data()) == nullptr) return Status::Error("cannot create a temporary work dir");
+  if (::mkdtemp(pattern.data()) == nullptr)
+    return Status::Error("cannot create a temporary work dir");
   return fs::path(pattern);
-}
-
-fs::path hash_cache_dir() {
-  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg != nullptr && *xdg != '\0') {
-    return fs::path(xdg) / "peakbench";
-  }
-  if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
-    return fs::path(home) / ".cache" / "peakbench";
-  }
-  return fs::temp_directory_path() / "peakbench-cache";
 }
 
 ReportMeta make_meta(const RunOptions& options) {
@@ -228,7 +201,8 @@ ReportMeta make_meta(const RunOptions& options) {
   meta.allocator = options.allocator;
   meta.methods = detect_methods(PEAKBENCH_JEMALLOC_SO);
   if (options.allocator != "jemalloc") {
-    meta.methods["jemalloc"] = {false, "built-in subjects ran with glibc malloc (--allocator jemalloc preloads it)"};
+    meta.methods["jemalloc"] = {
+        false, "built-in subjects ran with glibc malloc (--allocator jemalloc preloads it)"};
   }
   meta.methods["sampled"].detail += fmt::format(", every {} ms", options.sample_interval_ms);
   if (options.memory_limit_bytes) {
@@ -244,18 +218,14 @@ ReportMeta make_meta(const RunOptions& options) {
 
 }  // namespace
 
-ExitCode run_suite(const RunOptions& options) {
-  // First, while this process is small and has one thread: every run inherits the launcher's size.
-  auto launcher = Launcher::start();
-  if (!launcher) return fail(ExitCode::usage, launcher.message());
-
+Result<SuiteOutcome> run_suite(const RunOptions& options, Spawner& spawner, RunObserver& observer) {
   if (const CgroupSupport& cgroups = memory_cgroup_support();
       options.memory_limit_bytes && !cgroups.availability.available) {
-    return fail(ExitCode::usage, "--memory-limit needs a memory cgroup: " + cgroups.availability.detail);
+    return Status::Error("--memory-limit needs a memory cgroup: " + cgroups.availability.detail);
   }
 
   auto work_dir = make_work_dir(options);
-  if (!work_dir) return fail(ExitCode::usage, work_dir.message());
+  if (!work_dir) return work_dir.status();
   struct Cleanup {
     fs::path dir;
     bool keep;
@@ -266,9 +236,10 @@ ExitCode run_suite(const RunOptions& options) {
   } cleanup{*work_dir, options.keep_work_dir};
 
   ServerOptions server_options;
-  server_options.hash_cache_dir = hash_cache_dir();
+  server_options.hash_cache_dir = options.hash_cache_dir;
   std::error_code ec;
-  fs::create_directories(server_options.hash_cache_dir, ec);
+  if (!server_options.hash_cache_dir.empty())
+    fs::create_directories(server_options.hash_cache_dir, ec);
   if (ec) server_options.hash_cache_dir.clear();
   for (std::uint64_t size : options.sizes_bytes) {
     WheelSpec spec;
@@ -276,134 +247,84 @@ ExitCode run_suite(const RunOptions& options) {
     spec.size_bytes = size;
     server_options.wheels.push_back(spec);
   }
-  const bool progress = progress_enabled();
-  if (progress) std::cerr << "peakbench: preparing the wheels and the index\n";
+  observer.preparing();
   auto server = FixtureServer::start(server_options);
-  if (!server) return fail(ExitCode::usage, server.message());
+  if (!server) return server.status();
 
   MeasureOptions measure;
   measure.sample_interval =
       std::chrono::microseconds(static_cast<std::int64_t>(options.sample_interval_ms * 1000));
   measure.timeline_points = kTimelinePoints;
   measure.memory_limit_bytes = options.memory_limit_bytes;
-  Context ctx{options, *launcher, **server, measure, self_exe_path()};
+  Context ctx{options, spawner, **server, measure, self_exe_path()};
 
-  Report report;
+  SuiteOutcome outcome;
+  outcome.work_dir = *work_dir;
+  Report& report = outcome.report;
   report.meta = make_meta(options);
   if (!options.out.empty()) {
-    if (Status s = write_report(options.out, report); !s) return fail(ExitCode::usage, s.message());
+    if (Status s = write_report(options.out, report); !s) return s;
   }
 
-  // Shards split (subject, size) groups, so that a warm run always has its cold run beside it.
-  std::vector<Group> groups;
-  for (std::size_t s = 0; s < options.sizes_bytes.size(); ++s) {
-    for (const Subject& subject : options.subjects) groups.push_back({&subject, s});
-  }
-  if (options.shard) groups = select_shard(groups, *options.shard);
-
-  const auto measured = [&](RunPhase p) {
-    return std::find(options.phases.begin(), options.phases.end(), p) != options.phases.end();
-  };
-  const int runs_per_group = static_cast<int>(options.phases.size()) * options.repeat;
-  const int total = runs_per_group * static_cast<int>(groups.size());
-  int index = 0;
-  ProgressLine line(progress);
-  bool any_failed = false;
-  const HeaderVariant pypi_variant;
+  const std::vector<PlannedRun> plan = plan_suite(options, *work_dir);
+  const std::size_t total = measured_runs(plan);
+  std::size_t index = 0;
+  std::vector<RunRecord> done(plan.size());  // every run's record, measured or not
+  const fs::path logs = *work_dir / "logs";
   HeaderVariant stale_variant;
   stale_variant.file_cache_control = "max-age=0";
 
-  // Repetitions alternate subjects (a, b, a, b, ...) so drift on a shared machine falls on all.
-  for (int rep = 0; rep < options.repeat; ++rep) {
-    for (const Group& group : groups) {
-      const Subject& subject = *group.subject;
-      const std::string size_text = format_size(options.sizes_bytes[group.size_index]);
-      const std::string stem = fmt::format("{}-{}-{}", subject.name, size_text, rep);
-      RunDirs dirs{*work_dir / (stem + "-cache"), *work_dir / (stem + "-target"), *work_dir / "logs"};
-
-      auto run_one = [&](RunPhase phase, const fs::path& cache, bool measured_run) {
-        RunDirs run_dirs{cache, dirs.target, dirs.logs};
-        fs::remove_all(run_dirs.target, ec);
-        fs::create_directories(run_dirs.target, ec);
-        fs::create_directories(run_dirs.cache, ec);
-        fs::create_directories(run_dirs.logs, ec);
-        const std::string what = fmt::format("{} {} {} #{}", subject.name, to_string(phase), size_text, rep + 1);
-        if (measured_run) line.start(++index, total, what);
-        ctx.server.reset_counts();
-        SpawnRequest request = build_request(ctx, subject, group.size_index, run_dirs,
-                                             fmt::format("{}-{}", stem, to_string(phase)));
-        RunRecord record = measure_one(ctx, subject, group.size_index, phase, rep, request);
-        record.cache_bytes_on_disk = tree_bytes(run_dirs.cache);
-        fs::remove_all(run_dirs.target, ec);  // the installed wheel: large, and no longer needed
-        if (measured_run) line.finish(record);
-        return record;
-      };
-      auto keep = [&](RunRecord record) {
-        any_failed = any_failed || !record.ok;
-        report.runs.push_back(std::move(record));
-        if (!options.out.empty()) {
-          if (Status s = write_report(options.out, report); !s) {
-            std::cerr << "peakbench: warning: " << s.message() << '\n';
-          }
-        }
-      };
+  auto keep = [&](RunRecord record) {
+    observer.run_finished(record);
+    outcome.any_failed = outcome.any_failed || !record.ok;
+    report.runs.push_back(std::move(record));
+    if (!options.out.empty()) {
+      if (Status s = write_report(options.out, report); !s) observer.warning(s.message());
+    }
+  };
+  for (std::size_t i = 0; i < plan.size(); ++i) {
+    const PlannedRun& run = plan[i];
+    const Subject& subject = options.subjects[run.subject_index];
+    if (run.measured) observer.run_started(run, ++index, total);
+    if (run.needs && !done[*run.needs].ok) {
       // A run that needs a filled cache is not measured when the fill failed: it would measure
       // a download under the name of a cache read. It is a failed run that says why.
-      auto keep_unfilled = [&](RunPhase phase, const RunRecord& fill) {
-        RunRecord record;
-        record.subject = fill.subject;
-        record.subject_kind = fill.subject_kind;
-        record.phase = std::string(to_string(phase));
-        record.body_bytes = fill.body_bytes;
-        record.repetition = fill.repetition;
-        record.command = fill.command;
-        record.ok = false;
-        record.error = "not run: the cold run that fills its cache failed: " + fill.error;
-        line.start(++index, total, fmt::format("{} {} {} #{}", subject.name, to_string(phase), size_text, rep + 1));
-        line.finish(record);
-        keep(std::move(record));
-      };
-
-      // cold (measured, or only to fill the cache that a warm run reads)
-      if (measured(RunPhase::cold) || measured(RunPhase::warm)) {
-        ctx.server.set_variant(pypi_variant);
-        RunRecord cold = run_one(RunPhase::cold, dirs.cache, measured(RunPhase::cold));
-        const bool filled = cold.ok;
-        if (measured(RunPhase::cold)) keep(cold);
-        if (measured(RunPhase::warm)) {
-          if (filled) {
-            keep(run_one(RunPhase::warm, dirs.cache, true));
-          } else {
-            keep_unfilled(RunPhase::warm, cold);
-          }
-        }
-        fs::remove_all(dirs.cache, ec);
-      }
-      if (measured(RunPhase::revalidate)) {
-        // A cache whose entry is stale at once (max-age=0) but has an ETag: the measured run
-        // sends one conditional request, answered 304, and serves the body from its cache.
-        const fs::path stale_cache = *work_dir / (stem + "-stale-cache");
-        ctx.server.set_variant(stale_variant);
-        RunRecord fill = run_one(RunPhase::cold, stale_cache, false);
-        if (fill.ok) {
-          keep(run_one(RunPhase::revalidate, stale_cache, true));
-        } else {
-          keep_unfilled(RunPhase::revalidate, fill);
-        }
-        ctx.server.set_variant(pypi_variant);
-        fs::remove_all(stale_cache, ec);
-      }
+      const RunRecord& fill = done[*run.needs];
+      RunRecord record;
+      record.subject = fill.subject;
+      record.subject_kind = fill.subject_kind;
+      record.phase = std::string(to_string(run.phase));
+      record.body_bytes = fill.body_bytes;
+      record.repetition = fill.repetition;
+      record.command = fill.command;
+      record.ok = false;
+      record.error = "not run: the cold run that fills its cache failed: " + fill.error;
+      done[i] = record;
+      if (run.measured) keep(std::move(record));
+    } else {
+      RunDirs dirs{run.cache_dir, run.target_dir, logs};
+      fs::remove_all(dirs.target, ec);
+      fs::create_directories(dirs.target, ec);
+      fs::create_directories(dirs.cache, ec);
+      fs::create_directories(dirs.logs, ec);
+      ctx.server.set_variant(run.variant == ServedVariant::stale ? stale_variant : HeaderVariant{});
+      ctx.server.reset_counts();
+      SpawnRequest request = build_request(ctx, subject, run.size_index, dirs, run.log_stem);
+      RunRecord record =
+          measure_one(ctx, subject, run.size_index, run.phase, run.repetition, request);
+      record.cache_bytes_on_disk = tree_bytes(dirs.cache);
+      fs::remove_all(dirs.target, ec);  // the installed wheel: large, and no longer needed
+      done[i] = record;
+      if (run.measured) keep(std::move(record));
     }
+    if (run.remove_cache_after) fs::remove_all(run.cache_dir, ec);
   }
+  ctx.server.set_variant(HeaderVariant{});
 
   if (!options.out.empty()) {
-    if (Status s = write_report(options.out, report); !s) return fail(ExitCode::usage, s.message());
-    if (progress) std::cerr << "peakbench: report written to " << options.out.string() << '\n';
+    if (Status s = write_report(options.out, report); !s) return s;
   }
-  auto format = parse_table_format(options.format);
-  std::cout << (format ? render(build_report_table(report), *format) : std::string());
-  if (options.keep_work_dir) std::cerr << "peakbench: work dir kept at " << work_dir->string() << '\n';
-  return any_failed ? ExitCode::failure : ExitCode::ok;
+  return outcome;
 }
 
 }  // namespace peakbench

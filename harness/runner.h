@@ -1,16 +1,44 @@
 #pragma once
-// `peakbench run` (DESIGN §1): plans the scenarios, serves the wheels, measures every run in its
-// own child process through the launcher, and rewrites the report after each run.
+// `peakbench run`'s executor (DESIGN §1): serves the wheels, carries out the plan (run_plan.h)
+// through a Spawner, one measured child process per run, and rewrites the report after each run.
+// It prints nothing: what it has to say goes to a RunObserver, and the CLI layer prints.
 
-#include "harness/report.h"
+#include <filesystem>
+#include <string_view>
+
+#include "base/status.h"
+#include "harness/launcher.h"
 #include "harness/run_options.h"
-#include "harness/status.h"
+#include "harness/run_plan.h"
+#include "reports/report.h"
 
 namespace peakbench {
 
-/// Runs the whole suite; prints progress to stderr when progress_enabled() and the table to
-/// stdout at the end. Exit status: 0 when every run succeeded, 1 when one failed, 2 on bad input
-/// (a port in use, an unwritable report).
-ExitCode run_suite(const RunOptions& options);
+/// What the executor tells as it goes; every call comes from the thread that called run_suite.
+class RunObserver {
+ public:
+  virtual ~RunObserver() = default;
+  /// The wheels are being generated and hashed (can take a while the first time).
+  virtual void preparing() {}
+  /// A measured run starts: `index` counts from 1 to `total`.
+  virtual void run_started(const PlannedRun& run, std::size_t index, std::size_t total) {
+    (void)run, (void)index, (void)total;
+  }
+  virtual void run_finished(const RunRecord& record) { (void)record; }
+  /// Something went wrong that does not stop the suite (the report could not be rewritten).
+  virtual void warning(std::string_view message) { (void)message; }
+};
+
+struct SuiteOutcome {
+  Report report;
+  bool any_failed = false;
+  std::filesystem::path work_dir;  ///< removed unless RunOptions::keep_work_dir
+};
+
+/// Runs the whole suite through `spawner`, which must have been started while this process was
+/// small (Launcher::start, first thing). An error only for what stops the suite before or after
+/// its runs (a port in use, an unwritable report, no cgroup for --memory-limit): the message
+/// names it. A run that fails is a record with ok = false.
+Result<SuiteOutcome> run_suite(const RunOptions& options, Spawner& spawner, RunObserver& observer);
 
 }  // namespace peakbench

@@ -14,8 +14,8 @@
 #include <thread>
 #include <vector>
 
-#include "harness/report.h"
-#include "harness/status.h"
+#include "base/status.h"
+#include "reports/report.h"
 
 namespace peakbench {
 

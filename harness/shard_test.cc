@@ -6,7 +6,7 @@
 #include <set>
 #include <string>
 
-#include "harness/merge.h"
+#include "reports/merge.h"
 
 namespace peakbench {
 namespace {

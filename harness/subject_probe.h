@@ -22,9 +22,9 @@
 #include <string_view>
 #include <vector>
 
-#include "harness/phase_probe.h"
-#include "harness/report.h"
-#include "harness/status.h"
+#include "base/status.h"
+#include "reports/report.h"
+#include "scenarios/phase_probe.h"
 
 namespace peakbench {
 

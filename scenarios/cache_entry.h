@@ -20,7 +20,7 @@
 #include <utility>
 #include <vector>
 
-#include "harness/status.h"
+#include "base/status.h"
 
 namespace peakbench {
 

@@ -24,10 +24,10 @@
 #include <string_view>
 #include <vector>
 
-#include "harness/phase_probe.h"
-#include "harness/status.h"
+#include "base/status.h"
 #include "scenarios/cache_entry.h"
 #include "scenarios/http_client.h"
+#include "scenarios/phase_probe.h"
 #include "scenarios/strategy.h"
 
 namespace peakbench {

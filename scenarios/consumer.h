@@ -10,9 +10,9 @@
 #include <span>
 #include <string>
 
-#include "harness/atomic_file.h"
-#include "harness/phase_probe.h"
-#include "harness/status.h"
+#include "base/atomic_file.h"
+#include "base/status.h"
+#include "scenarios/phase_probe.h"
 
 namespace peakbench {
 

@@ -1,11 +1,12 @@
 #include "scenarios/freshness.h"
-#include "scenarios/text.h"
 
 #include <curl/curl.h>
 
 #include <algorithm>
 #include <charconv>
 #include <string>
+
+#include "base/text.h"
 
 namespace peakbench {
 namespace {

@@ -1,5 +1,4 @@
 #include "scenarios/http_client.h"
-#include "scenarios/text.h"
 
 #include <curl/curl.h>
 #include <fmt/format.h>
@@ -9,6 +8,8 @@
 #include <cstdlib>
 #include <memory>
 #include <mutex>
+
+#include "base/text.h"
 
 namespace peakbench {
 namespace {

@@ -8,7 +8,7 @@
 #include <span>
 #include <string>
 
-#include "harness/status.h"
+#include "base/status.h"
 #include "scenarios/cache_entry.h"
 
 namespace peakbench {

@@ -10,8 +10,8 @@
 #include <string_view>
 #include <vector>
 
-#include "harness/phase_probe.h"
-#include "harness/status.h"
+#include "base/status.h"
+#include "scenarios/phase_probe.h"
 
 namespace peakbench {
 

@@ -15,7 +15,7 @@
 #include <optional>
 #include <vector>
 
-#include "harness/atomic_file.h"
+#include "base/atomic_file.h"
 #include "scenarios/cache_store.h"
 
 namespace peakbench {

@@ -10,7 +10,7 @@
 #include <new>
 #include <vector>
 
-#include "harness/atomic_file.h"
+#include "base/atomic_file.h"
 #include "scenarios/cache_store.h"
 
 namespace peakbench {

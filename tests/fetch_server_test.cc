@@ -5,9 +5,9 @@
 
 #include <fstream>
 
+#include "base/atomic_file.h"
 #include "fixtures/server.h"
 #include "fixtures/test_support.h"
-#include "harness/atomic_file.h"
 #include "scenarios/cache_entry.h"
 #include "scenarios/cache_store.h"
 #include "tests/fetch_support.h"

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "harness/atomic_file.h"
-#include "harness/report.h"
+#include "base/atomic_file.h"
+#include "reports/report.h"
 #include "tests/run_peakbench.h"
 
 namespace peakbench {
@@ -89,15 +89,14 @@ INSTANTIATE_TEST_SUITE_P(Table, GoldenOutput,
                                                       "report.table.json"},
                                            GoldenCase{{"table", "@before.json"}, "before.table.md"},
                                            GoldenCase{{"table", "@after.json"}, "after.table.md"}),
-    golden_name);
+                         golden_name);
 
 INSTANTIATE_TEST_SUITE_P(
     Compare, GoldenOutput,
-    ::testing::Values(GoldenCase{{"compare", "@before.json", "@after.json"}, "compare.md"},
-                      GoldenCase{{"compare", "@before.json", "@after.json", "--format", "csv"},
-                                 "compare.csv"},
-                      GoldenCase{{"compare", "@before.json", "@after.json", "--format", "json"},
-                                 "compare.json"}),
+    ::testing::Values(
+        GoldenCase{{"compare", "@before.json", "@after.json"}, "compare.md"},
+        GoldenCase{{"compare", "@before.json", "@after.json", "--format", "csv"}, "compare.csv"},
+        GoldenCase{{"compare", "@before.json", "@after.json", "--format", "json"}, "compare.json"}),
     golden_name);
 
 INSTANTIATE_TEST_SUITE_P(
@@ -113,7 +112,7 @@ INSTANTIATE_TEST_SUITE_P(Gate, GoldenOutput,
                          ::testing::Values(GoldenCase{{"gate", "@report.json", "--rules",
                                                        "@gates.json", "--baseline", "@report.json"},
                                                       "gate.md"}),
-    golden_name);
+                         golden_name);
 
 TEST(GoldenGate, JUnitAndStepSummaryOfAPassingGate) {
   testing::TempDir dir("gate");

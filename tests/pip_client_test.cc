@@ -11,7 +11,7 @@
 #include "fixtures/server.h"
 #include "fixtures/test_support.h"
 #include "harness/client_template.h"
-#include "harness/report.h"
+#include "reports/report.h"
 #include "tests/run_peakbench.h"
 
 namespace peakbench {
@@ -23,7 +23,8 @@ constexpr std::uint64_t kBody = 32ull << 20;
 fs::path pyenv_python(const std::string& version) {
   std::vector<fs::path> roots;
   if (const char* r = std::getenv("PYENV_ROOT"); r != nullptr && *r != '\0') roots.emplace_back(r);
-  if (const char* home = std::getenv("HOME"); home != nullptr) roots.emplace_back(fs::path(home) / ".pyenv");
+  if (const char* home = std::getenv("HOME"); home != nullptr)
+    roots.emplace_back(fs::path(home) / ".pyenv");
   roots.emplace_back("/root/.pyenv");
   for (const fs::path& root : roots) {
     const fs::path python = root / "versions" / version / "bin" / "python";
@@ -65,13 +66,16 @@ TEST(PipClients, PeakbenchAgreesWithUsrBinTimeAndTheOldCacheHoldsTheBodyOverAndO
 #endif
   const fs::path old_pip = pyenv_python("3.11.7");  // pip 23.2.1: whole-body cache
   const fs::path new_pip = pyenv_python("3.13.0");  // pip 24.2: streaming cache
-  if (old_pip.empty() || new_pip.empty()) GTEST_SKIP() << "pyenv's Python 3.11.7 and 3.13.0 are needed";
-  if (!fs::exists("/usr/bin/time")) GTEST_SKIP() << "/usr/bin/time is not installed (scripts/bootstrap installs it)";
+  if (old_pip.empty() || new_pip.empty())
+    GTEST_SKIP() << "pyenv's Python 3.11.7 and 3.13.0 are needed";
+  if (!fs::exists("/usr/bin/time"))
+    GTEST_SKIP() << "/usr/bin/time is not installed (scripts/bootstrap installs it)";
 
   peakbench::testing::TempDir dir("pip-clients");
   const auto result = peakbench::testing::run_peakbench(
-      {"run", "--strategy", "none", "--pip", "old=" + old_pip.string(), "--pip", "new=" + new_pip.string(),
-       "--size", "32MiB", "--phase", "cold,warm", "--repeat", "1", "--out", (dir / "report.json").string()});
+      {"run", "--strategy", "none", "--pip", "old=" + old_pip.string(), "--pip",
+       "new=" + new_pip.string(), "--size", "32MiB", "--phase", "cold,warm", "--repeat", "1",
+       "--out", (dir / "report.json").string()});
   ASSERT_EQ(result.exit_status, 0) << result.err;
   auto report = read_report(dir / "report.json");
   ASSERT_TRUE(report.ok()) << report.message();
@@ -91,7 +95,8 @@ TEST(PipClients, PeakbenchAgreesWithUsrBinTimeAndTheOldCacheHoldsTheBodyOverAndO
     fs::create_directories(target.parent_path());
     const std::uint64_t timed_cold = time_pip(python, **server, cache, target);
     const std::uint64_t timed_warm = time_pip(python, **server, cache, target);
-    for (const auto& [phase, timed] : {std::pair{"cold", timed_cold}, std::pair{"warm", timed_warm}}) {
+    for (const auto& [phase, timed] :
+         {std::pair{"cold", timed_cold}, std::pair{"warm", timed_warm}}) {
       const RunRecord* run = find(*report, name, phase);
       ASSERT_NE(run, nullptr) << name << " " << phase;
       ASSERT_TRUE(run->ok) << run->error;
@@ -106,23 +111,26 @@ TEST(PipClients, PeakbenchAgreesWithUsrBinTimeAndTheOldCacheHoldsTheBodyOverAndO
   }
   const std::uint64_t old_warm = find(*report, "old", "warm")->peak_rss.bytes;
   const std::uint64_t new_warm = find(*report, "new", "warm")->peak_rss.bytes;
-  EXPECT_GE(old_warm, new_warm + 4 * kBody) << "pip 23.2.1 warm " << old_warm << " B, pip 24.2 warm "
-                                            << new_warm << " B";
+  EXPECT_GE(old_warm, new_warm + 4 * kBody)
+      << "pip 23.2.1 warm " << old_warm << " B, pip 24.2 warm " << new_warm << " B";
 }
 
 TEST(PipClients, AFailingClientIsAFailedRunNotACrash) {
   peakbench::testing::TempDir dir("pip-failing");
   const auto result = peakbench::testing::run_peakbench(
-      {"run", "--strategy", "none", "--client", "broken=sh -c 'echo no such package >&2; exit 3'", "--size",
-       "16MiB", "--phase", "cold", "--repeat", "1", "--out", (dir / "report.json").string()});
+      {"run", "--strategy", "none", "--client", "broken=sh -c 'echo no such package >&2; exit 3'",
+       "--size", "16MiB", "--phase", "cold", "--repeat", "1", "--out",
+       (dir / "report.json").string()});
   EXPECT_EQ(result.exit_status, 1) << result.err;
   auto report = read_report(dir / "report.json");
   ASSERT_TRUE(report.ok()) << report.message();
   ASSERT_EQ(report->runs.size(), 1u);
   EXPECT_FALSE(report->runs[0].ok);
   EXPECT_EQ(report->runs[0].exit_status, 3);
-  EXPECT_NE(report->runs[0].error.find("no such package"), std::string::npos) << report->runs[0].error;
-  EXPECT_NE(result.out.find("broken"), std::string::npos) << "the table still shows the failed client";
+  EXPECT_NE(report->runs[0].error.find("no such package"), std::string::npos)
+      << report->runs[0].error;
+  EXPECT_NE(result.out.find("broken"), std::string::npos)
+      << "the table still shows the failed client";
 }
 
 }  // namespace

@@ -8,9 +8,9 @@
 #include <set>
 #include <tuple>
 
-#include "harness/atomic_file.h"
-#include "harness/report.h"
+#include "base/atomic_file.h"
 #include "harness/shard.h"
+#include "reports/report.h"
 #include "tests/run_peakbench.h"
 
 namespace peakbench {

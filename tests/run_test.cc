@@ -7,7 +7,7 @@
 #include <cstdlib>
 #include <fstream>
 
-#include "harness/report.h"
+#include "reports/report.h"
 #include "tests/run_peakbench.h"
 
 namespace peakbench {
@@ -25,8 +25,8 @@ Report read_back(const std::filesystem::path& path) {
   return report.ok() ? *report : Report{};
 }
 
-const RunRecord* find_run(const Report& report, const std::string& subject, const std::string& phase,
-                          std::uint64_t body_bytes) {
+const RunRecord* find_run(const Report& report, const std::string& subject,
+                          const std::string& phase, std::uint64_t body_bytes) {
   for (const RunRecord& run : report.runs) {
     if (run.subject == subject && run.phase == phase && run.body_bytes == body_bytes) return &run;
   }
@@ -38,9 +38,9 @@ TEST(Run, StreamingPeaksAreFlatInTheBodySize) {
   GTEST_SKIP() << "ASan's shadow memory is in every RSS figure";
 #endif
   TempDir dir("run-flat");
-  const CliResult result = run_peakbench({"run", "--strategy", "streaming", "--size", "32MiB,256MiB",
-                                          "--phase", "cold,warm", "--repeat", "1", "--out",
-                                          (dir / "report.json").string()});
+  const CliResult result =
+      run_peakbench({"run", "--strategy", "streaming", "--size", "32MiB,256MiB", "--phase",
+                     "cold,warm", "--repeat", "1", "--out", (dir / "report.json").string()});
   ASSERT_EQ(result.exit_status, 0) << result.err;
   const Report report = read_back(dir / "report.json");
   for (const std::string phase : {"cold", "warm"}) {
@@ -49,9 +49,10 @@ TEST(Run, StreamingPeaksAreFlatInTheBodySize) {
     ASSERT_TRUE(small && large) << phase;
     ASSERT_TRUE(small->ok && large->ok) << phase;
     const double delta_mib =
-        (static_cast<double>(large->peak_rss.bytes) - static_cast<double>(small->peak_rss.bytes)) / kMiB;
-    EXPECT_LT(std::abs(delta_mib), 2.0) << phase << ": 32 MiB and 256 MiB bodies differ by " << delta_mib
-                                        << " MiB";
+        (static_cast<double>(large->peak_rss.bytes) - static_cast<double>(small->peak_rss.bytes)) /
+        kMiB;
+    EXPECT_LT(std::abs(delta_mib), 2.0)
+        << phase << ": 32 MiB and 256 MiB bodies differ by " << delta_mib << " MiB";
   }
 }
 
@@ -60,9 +61,9 @@ TEST(Run, WholeBodyHoldsItsCopiesAndTheReportSaysHowEachFigureWasMade) {
   GTEST_SKIP() << "ASan's shadow memory is in every RSS figure";
 #endif
   TempDir dir("run-whole");
-  const CliResult result = run_peakbench({"run", "--strategy", "whole-body", "--size", "64MiB", "--phase",
-                                          "cold,warm,revalidate", "--repeat", "1", "--out",
-                                          (dir / "report.json").string(), "--format", "csv"});
+  const CliResult result = run_peakbench(
+      {"run", "--strategy", "whole-body", "--size", "64MiB", "--phase", "cold,warm,revalidate",
+       "--repeat", "1", "--out", (dir / "report.json").string(), "--format", "csv"});
   ASSERT_EQ(result.exit_status, 0) << result.err;
   EXPECT_NE(result.out.find("whole-body"), std::string::npos) << result.out;
   const Report report = read_back(dir / "report.json");
@@ -73,7 +74,8 @@ TEST(Run, WholeBodyHoldsItsCopiesAndTheReportSaysHowEachFigureWasMade) {
     ASSERT_TRUE(run->subject_start_rss.has_value());
     // The design holds the body and its serialized entry at once: 2 x B above its start, less
     // 1% for start-up pages that are given back before the peak.
-    EXPECT_GE(run->peak_rss.bytes, run->subject_start_rss->bytes + 2 * 64 * kMiB * 99 / 100) << phase;
+    EXPECT_GE(run->peak_rss.bytes, run->subject_start_rss->bytes + 2 * 64 * kMiB * 99 / 100)
+        << phase;
     EXPECT_FALSE(run->phases.empty()) << phase;
     ASSERT_TRUE(run->sampled_peak_rss.has_value()) << phase;
     EXPECT_EQ(run->sampled_peak_rss->method, Method::sampled);
@@ -91,10 +93,9 @@ TEST(Run, WholeBodyHoldsItsCopiesAndTheReportSaysHowEachFigureWasMade) {
 
 TEST(Run, AKilledSubjectIsAFailedRunAndTheOthersAreStillReported) {
   TempDir dir("run-killed");
-  const CliResult result =
-      run_peakbench({"run", "--strategy", "streaming", "--client", "doomed=sh -c 'kill -KILL $$'",
-                     "--size", "16MiB", "--phase", "cold", "--repeat", "1", "--out",
-                     (dir / "report.json").string()});
+  const CliResult result = run_peakbench(
+      {"run", "--strategy", "streaming", "--client", "doomed=sh -c 'kill -KILL $$'", "--size",
+       "16MiB", "--phase", "cold", "--repeat", "1", "--out", (dir / "report.json").string()});
   EXPECT_EQ(result.exit_status, 1) << result.err;
   const Report report = read_back(dir / "report.json");
   const RunRecord* doomed = find_run(report, "doomed", "cold", 16 * kMiB);
@@ -112,9 +113,9 @@ TEST(Run, ARunPastItsMemoryLimitIsAnOutOfMemoryKill) {
 #endif
   TempDir dir("run-oom");
   // whole-body holds two 64 MiB bodies at once; streaming stays near its 14 MiB start.
-  const CliResult result = run_peakbench({"run", "--strategy", "whole-body,streaming", "--size", "64MiB",
-                                          "--phase", "cold", "--repeat", "1", "--memory-limit", "96MiB",
-                                          "--out", (dir / "report.json").string()});
+  const CliResult result = run_peakbench(
+      {"run", "--strategy", "whole-body,streaming", "--size", "64MiB", "--phase", "cold",
+       "--repeat", "1", "--memory-limit", "96MiB", "--out", (dir / "report.json").string()});
   if (result.exit_status == 2 && result.err.find("needs a memory cgroup") != std::string::npos) {
     GTEST_SKIP() << result.err;
   }
@@ -131,9 +132,9 @@ TEST(Run, ARunPastItsMemoryLimitIsAnOutOfMemoryKill) {
 
 TEST(Run, AWarmRunWhoseCacheFillFailedIsNotMeasured) {
   TempDir dir("run-unfilled");
-  const CliResult result = run_peakbench({"run", "--strategy", "none", "--client", "broken=false", "--size",
-                                          "16MiB", "--phase", "warm", "--repeat", "1", "--out",
-                                          (dir / "report.json").string()});
+  const CliResult result =
+      run_peakbench({"run", "--strategy", "none", "--client", "broken=false", "--size", "16MiB",
+                     "--phase", "warm", "--repeat", "1", "--out", (dir / "report.json").string()});
   EXPECT_EQ(result.exit_status, 1) << result.err;
   const Report report = read_back(dir / "report.json");
   ASSERT_EQ(report.runs.size(), 1u);  // the fill is not a measured run
@@ -150,13 +151,15 @@ TEST(Run, AWrittenReportValidatesAgainstTheSchema) {
     GTEST_SKIP() << "python3-jsonschema is not installed (scripts/bootstrap installs it)";
   }
   TempDir dir("run-schema");
-  const CliResult result = run_peakbench({"run", "--strategy", "streaming,whole-body", "--size", "16MiB",
-                                          "--repeat", "2", "--out", (dir / "report.json").string()});
+  const CliResult result =
+      run_peakbench({"run", "--strategy", "streaming,whole-body", "--size", "16MiB", "--repeat",
+                     "2", "--out", (dir / "report.json").string()});
   ASSERT_EQ(result.exit_status, 0) << result.err;
-  const std::string command = "python3 -c 'import json,sys,jsonschema; jsonschema.validate("
-                              "json.load(open(sys.argv[2])), json.load(open(sys.argv[1])))' " +
-                              std::string(PEAKBENCH_SOURCE_DIR) + "/reports/schema/report-v1.schema.json " +
-                              (dir / "report.json").string();
+  const std::string command =
+      "python3 -c 'import json,sys,jsonschema; jsonschema.validate("
+      "json.load(open(sys.argv[2])), json.load(open(sys.argv[1])))' " +
+      std::string(PEAKBENCH_SOURCE_DIR) + "/reports/schema/report-v1.schema.json " +
+      (dir / "report.json").string();
   EXPECT_EQ(std::system(command.c_str()), 0);
 }
 
@@ -165,9 +168,9 @@ TEST(Run, WithJemallocEachPhaseAlsoHasItsHeapPeak) {
   GTEST_SKIP() << "jemalloc cannot be preloaded under ASan";
 #endif
   TempDir dir("run-jemalloc");
-  const CliResult result = run_peakbench({"run", "--strategy", "whole-body", "--allocator", "jemalloc",
-                                          "--size", "32MiB", "--phase", "cold", "--repeat", "1", "--out",
-                                          (dir / "report.json").string()});
+  const CliResult result = run_peakbench(
+      {"run", "--strategy", "whole-body", "--allocator", "jemalloc", "--size", "32MiB", "--phase",
+       "cold", "--repeat", "1", "--out", (dir / "report.json").string()});
   ASSERT_EQ(result.exit_status, 0) << result.err;
   const Report report = read_back(dir / "report.json");
   EXPECT_EQ(report.meta.allocator, "jemalloc");
@@ -215,8 +218,9 @@ TEST(Run, ShardsSplitTheSuiteAndMergeBackToTheWhole) {
   std::vector<std::string> files;
   for (const char* shard : {"1/2", "2/2"}) {
     const std::string out = (dir / (std::string("shard-") + shard[0] + ".json")).string();
-    const CliResult result = run_peakbench({"run", "--strategy", "whole-body,streaming", "--size", "16MiB",
-                                            "--phase", "cold", "--repeat", "1", "--shard", shard, "--out", out});
+    const CliResult result =
+        run_peakbench({"run", "--strategy", "whole-body,streaming", "--size", "16MiB", "--phase",
+                       "cold", "--repeat", "1", "--shard", shard, "--out", out});
     ASSERT_EQ(result.exit_status, 0) << result.err;
     files.push_back(out);
     EXPECT_EQ(read_back(out).runs.size(), 1u) << shard;

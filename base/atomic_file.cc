@@ -1,0 +1,112 @@
+#include "base/atomic_file.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace peakbench {
+namespace {
+std::atomic<unsigned> g_tmp_counter{0};
+}  // namespace
+
+Result<AtomicFile> AtomicFile::create(const std::filesystem::path& path) {
+  std::filesystem::path tmp = path;
+  tmp += fmt::format(".tmp-{}-{}", ::getpid(), g_tmp_counter++);
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return Status::Error(fmt::format("cannot write {}: {}", path.string(), std::strerror(errno)));
+  }
+  return AtomicFile(path, std::move(tmp), fd);
+}
+
+AtomicFile::AtomicFile(AtomicFile&& other) noexcept
+    : path_(std::move(other.path_)),
+      tmp_(std::move(other.tmp_)),
+      fd_(std::exchange(other.fd_, -1)),
+      written_(other.written_) {
+  other.tmp_.clear();
+}
+
+AtomicFile& AtomicFile::operator=(AtomicFile&& other) noexcept {
+  if (this != &other) {
+    abandon();
+    path_ = std::move(other.path_);
+    tmp_ = std::move(other.tmp_);
+    fd_ = std::exchange(other.fd_, -1);
+    written_ = other.written_;
+    other.tmp_.clear();
+  }
+  return *this;
+}
+
+AtomicFile::~AtomicFile() { abandon(); }
+
+Status AtomicFile::write(std::span<const std::byte> bytes) {
+  if (fd_ < 0) return Status::Error(fmt::format("cannot write {}: file closed", path_.string()));
+  const std::byte* p = bytes.data();
+  std::size_t left = bytes.size();
+  while (left > 0) {
+    const ssize_t n = ::write(fd_, p, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Status::Error(
+          fmt::format("cannot write {}: {}", path_.string(), std::strerror(errno)));
+    }
+    p += n;
+    left -= static_cast<std::size_t>(n);
+  }
+  written_ += bytes.size();
+  return Status::Ok();
+}
+
+Status AtomicFile::commit() {
+  if (fd_ < 0) return Status::Error(fmt::format("cannot write {}: file closed", path_.string()));
+  const int fd = std::exchange(fd_, -1);
+  if (::close(fd) != 0) {
+    const int err = errno;
+    ::unlink(tmp_.c_str());
+    return Status::Error(fmt::format("cannot write {}: {}", path_.string(), std::strerror(err)));
+  }
+  if (::rename(tmp_.c_str(), path_.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(tmp_.c_str());
+    return Status::Error(
+        fmt::format("cannot rename into {}: {}", path_.string(), std::strerror(err)));
+  }
+  tmp_.clear();
+  return Status::Ok();
+}
+
+void AtomicFile::abandon() {
+  if (fd_ >= 0) ::close(std::exchange(fd_, -1));
+  if (!tmp_.empty()) {
+    ::unlink(tmp_.c_str());
+    tmp_.clear();
+  }
+}
+
+Status write_file_atomically(const std::filesystem::path& path, std::string_view contents) {
+  auto file = AtomicFile::create(path);
+  if (!file) return file.status();
+  if (Status s = file->write(contents); !s) return s;
+  return file->commit();
+}
+
+Result<std::string> read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return Status::Error(fmt::format("cannot read {}: {}", path.string(), std::strerror(errno)));
+  }
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  if (in.bad()) return Status::Error(fmt::format("cannot read {}", path.string()));
+  return std::move(buffer).str();
+}
+
+}  // namespace peakbench

@@ -1,0 +1,53 @@
+#pragma once
+// Files that are either whole or absent: reports and cache entries are written to a temporary
+// name in the same directory and renamed, so a crash or a failed download loses nothing.
+
+#include <cstddef>
+#include <filesystem>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "base/status.h"
+
+namespace peakbench {
+
+class AtomicFile {
+ public:
+  /// Creates `path.tmp-PID-N` beside `path` (the directory must exist).
+  static Result<AtomicFile> create(const std::filesystem::path& path);
+
+  AtomicFile(AtomicFile&& other) noexcept;
+  AtomicFile& operator=(AtomicFile&& other) noexcept;
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+  /// Removes the temporary file unless commit() succeeded.
+  ~AtomicFile();
+
+  Status write(std::span<const std::byte> bytes);
+  Status write(std::string_view text) { return write(std::as_bytes(std::span(text))); }
+  /// Bytes written so far.
+  std::uint64_t size_bytes() const { return written_; }
+  /// Flushes, closes and renames the temporary file to the final path.
+  Status commit();
+  /// Closes and removes the temporary file.
+  void abandon();
+
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  AtomicFile(std::filesystem::path path, std::filesystem::path tmp, int fd)
+      : path_(std::move(path)), tmp_(std::move(tmp)), fd_(fd) {}
+  std::filesystem::path path_;
+  std::filesystem::path tmp_;
+  int fd_ = -1;
+  std::uint64_t written_ = 0;
+};
+
+/// Writes `contents` to `path` atomically (temporary name, then rename).
+Status write_file_atomically(const std::filesystem::path& path, std::string_view contents);
+
+/// Reads a whole file; the message names the file and the reason when it cannot.
+Result<std::string> read_file(const std::filesystem::path& path);
+
+}  // namespace peakbench

@@ -1,0 +1,75 @@
+#include "cli/cli.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <iostream>
+#include <vector>
+
+#include "peakbench/version.h"
+
+namespace peakbench {
+
+ExitCode fail(ExitCode code, std::string_view message) {
+  std::cerr << "peakbench: error: " << message << '\n';
+  return code;
+}
+
+bool progress_enabled() {
+  const char* ci = std::getenv("CI");
+  return ::isatty(STDERR_FILENO) == 1 && (ci == nullptr || *ci == '\0');
+}
+
+CLI::App* Commands::add(std::string name, std::string description, CommandAction action) {
+  CLI::App* sub = app_.add_subcommand(std::move(name), std::move(description));
+  entries_.emplace_back(sub, std::move(action));
+  return sub;
+}
+
+const CommandAction* Commands::parsed() const {
+  for (const auto& [sub, action] : entries_) {
+    if (sub->parsed()) return &action;
+  }
+  return nullptr;
+}
+
+int real_main(int argc, char** argv) {
+  CLI::App app{"peakbench: peak-memory benchmarks and regression gates for HTTP-cache clients"};
+  app.set_version_flag("--version", fmt::format("peakbench {} ({})", kVersion, kGitDescribe));
+  app.require_subcommand(1);
+  app.fallthrough(false);
+
+  Commands commands(app);
+  add_run_command(commands);
+  add_fixture_commands(commands);
+  add_fetch_command(commands);
+  add_report_commands(commands);
+  add_subject_commands(commands);
+
+  // CLI11 would say "A subcommand is required" for a misspelt one; name it instead.
+  if (argc > 1 && argv[1][0] != '-') {
+    bool known = false;
+    for (const CLI::App* sub : app.get_subcommands({})) known = known || sub->get_name() == argv[1];
+    if (!known) {
+      return static_cast<int>(fail(
+          ExitCode::usage, fmt::format("unknown command '{}' (see peakbench --help)", argv[1])));
+    }
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    // CLI11 messages are one line already; keep the contract's exit status for bad usage.
+    return static_cast<int>(fail(ExitCode::usage, e.what()));
+  }
+  if (const CommandAction* action = commands.parsed()) return static_cast<int>((*action)());
+  return static_cast<int>(fail(ExitCode::usage, "no subcommand given"));
+}
+
+}  // namespace peakbench

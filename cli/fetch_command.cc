@@ -1,0 +1,97 @@
+// `peakbench fetch`: the built-in subject's entry point (DESIGN §5). Turns argv into FetchOptions,
+// runs fetch() and maps its result to the exit status: 0 ok, 1 download failed, 2 bad usage.
+
+#include <fmt/format.h>
+
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "cli/cli.h"
+#include "harness/launcher.h"
+#include "harness/subject_probe.h"
+#include "scenarios/http_client.h"
+#include "scenarios/phase_probe.h"
+#include "scenarios/strategy.h"
+
+namespace peakbench {
+namespace {
+
+struct FetchArgs {
+  std::string strategy;
+  std::string cache_dir;
+  std::string out;
+  std::string url;
+  bool stats = false;
+};
+
+ExitCode run_fetch(const FetchArgs& args) {
+  auto strategy = parse_strategy(args.strategy);
+  if (!strategy) return fail(ExitCode::usage, strategy.message());
+  if (auto url = parse_fetch_url(args.url); !url) return fail(ExitCode::usage, url.message());
+  if (args.cache_dir.empty()) return fail(ExitCode::usage, "--cache-dir must not be empty");
+
+  FetchOptions options;
+  options.strategy = *strategy;
+  options.cache_dir = args.cache_dir;
+  options.out = args.out;
+  options.url = args.url;
+  options.on_warning = [](const std::string& line) {
+    std::cerr << "peakbench: warning: " << line << '\n';
+  };
+
+  // The probe takes its start figure once libcurl (and OpenSSL under it) is initialized: what
+  // the subject costs before any body moves. Inside `peakbench run` the launcher hands over a
+  // report pipe; elsewhere the probe publishes nothing. It resets the kernel mark at each phase,
+  // so the process's peak is the probe's running maximum, not VmHWM at exit.
+  http_global_init();
+  SubjectProbe probe(parse_report_fd(std::getenv(kReportFdEnv)).value_or(-1));
+  auto result = fetch(options, probe);
+  if (!result) {
+    probe.set_extra("error", result.message());
+    (void)probe.finish();
+    return fail(ExitCode::failure, result.message());
+  }
+  probe.set_extra("cache_outcome", std::string(to_string(result->outcome)));
+  probe.set_extra_number("http_status", result->http_status);
+  const SubjectReport marks = probe.snapshot();
+  if (Status published = probe.finish(); !published) {
+    std::cerr << "peakbench: warning: " << published.message() << '\n';
+  }
+
+  if (args.stats) {
+    const nlohmann::json stats = {
+        {"strategy", to_string(options.strategy)},
+        {"outcome", to_string(result->outcome)},
+        {"http_status", result->http_status},
+        {"body_bytes", result->body_bytes},
+        {"bytes_received", result->bytes_received},
+        {"cache_bytes_written", result->cache_bytes_written},
+        {"sha256", result->sha256_hex},
+        {"warnings", result->warnings.size()},
+        {"start_rss_bytes", marks.start_rss_bytes},
+        {"peak_hwm_bytes", marks.peak_rss_bytes},
+    };
+    std::cout << stats.dump() << '\n';
+  }
+  return ExitCode::ok;
+}
+
+}  // namespace
+
+void add_fetch_command(Commands& commands) {
+  auto args = std::make_shared<FetchArgs>();
+  CLI::App* sub = commands.add("fetch", "One client run of a built-in strategy (a measured child)",
+                               [args] { return run_fetch(*args); });
+  sub->add_option("--strategy", args->strategy, "whole-body or streaming")->required();
+  sub->add_option("--cache-dir", args->cache_dir, "pip-style cache directory")->required();
+  sub->add_option("--out", args->out, "write the body here (default: hash and discard it)");
+  sub->add_option("url", args->url, "file URL; a #sha256= fragment is checked")->required();
+  // Hidden: one JSON line on stdout with the outcome and the start and peak resident sizes.
+  sub->add_flag("--stats", args->stats, "print run statistics as JSON")->group("");
+}
+
+}  // namespace peakbench

@@ -1,0 +1,151 @@
+#include "reports/compare.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace peakbench {
+namespace {
+
+const ScenarioSummary* find(const std::vector<ScenarioSummary>& summaries, const ScenarioKey& key) {
+  const auto it = std::find_if(summaries.begin(), summaries.end(),
+                               [&](const ScenarioSummary& s) { return s.key == key; });
+  return it == summaries.end() ? nullptr : &*it;
+}
+
+bool succeeded(const ScenarioSummary& s) { return s.failed < s.runs; }
+
+std::string key_list(const std::vector<ScenarioKey>& keys) {
+  std::string out;
+  for (const ScenarioKey& key : keys) {
+    out += (out.empty() ? "" : ", ") + key.to_string();
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string describe_source(const ReportMeta& meta) {
+  std::string where;
+  if (!meta.git_commit.empty()) {
+    where = "commit " + meta.git_commit.substr(0, 7) + (meta.git_dirty ? "+dirty" : "");
+    if (!meta.git_branch.empty()) {
+      where += " on " + meta.git_branch;
+    }
+  }
+  if (meta.label.empty()) {
+    return where.empty() ? "unlabelled report" : where;
+  }
+  return where.empty() ? meta.label : meta.label + ", " + where;
+}
+
+Comparison compare_reports(const Report& before, const Report& after) {
+  const std::vector<ScenarioSummary> old_summaries = before.summarize();
+  const std::vector<ScenarioSummary> new_summaries = after.summarize();
+  Comparison comparison;
+  comparison.before_source = describe_source(before.meta);
+  comparison.after_source = describe_source(after.meta);
+  for (const ScenarioSummary& now : new_summaries) {
+    const ScenarioSummary* then = find(old_summaries, now.key);
+    if (then == nullptr) {
+      comparison.only_after.push_back(now.key);
+      continue;
+    }
+    ScenarioDelta delta;
+    delta.key = now.key;
+    delta.before = *then;
+    delta.after = now;
+    delta.failed = !succeeded(*then) || !succeeded(now);
+    if (!delta.failed) {
+      delta.delta_bytes = static_cast<std::int64_t>(now.median_peak_rss_bytes) -
+                          static_cast<std::int64_t>(then->median_peak_rss_bytes);
+      if (then->median_peak_rss_bytes > 0) {
+        delta.ratio = static_cast<double>(now.median_peak_rss_bytes) /
+                      static_cast<double>(then->median_peak_rss_bytes);
+      }
+      delta.within_noise = now.min_peak_rss_bytes <= then->max_peak_rss_bytes &&
+                           then->min_peak_rss_bytes <= now.max_peak_rss_bytes;
+    }
+    comparison.rows.push_back(std::move(delta));
+  }
+  for (const ScenarioSummary& then : old_summaries) {
+    if (find(new_summaries, then.key) == nullptr) {
+      comparison.only_before.push_back(then.key);
+    }
+  }
+  return comparison;
+}
+
+Table build_comparison_table(const Comparison& comparison) {
+  Table table;
+  table.columns = {{"scenario", Align::left},  {"before KB", Align::right},
+                   {"after KB", Align::right}, {"delta KB", Align::right},
+                   {"change", Align::right},   {"ratio", Align::right},
+                   {"verdict", Align::left}};
+  for (const ScenarioDelta& d : comparison.rows) {
+    std::vector<Cell> row{Cell::of_text(d.key.to_string())};
+    auto peak_cell = [](const ScenarioSummary& s) {
+      if (s.failed == s.runs) {
+        return Cell::of_text("failed");
+      }
+      return Cell::of_number(format_kb(s.median_peak_rss_bytes),
+                             std::to_string((s.median_peak_rss_bytes + 512) / 1024));
+    };
+    row.push_back(peak_cell(d.before));
+    row.push_back(peak_cell(d.after));
+    if (d.failed) {
+      for (int i = 0; i < 3; ++i) {
+        row.push_back(Cell::of_text(""));
+      }
+      row.push_back(Cell::of_text("failed"));
+      table.rows.push_back(std::move(row));
+      continue;
+    }
+    // KB rounded from the byte delta, so before + delta = after in the same unit as the columns.
+    const std::int64_t delta_kb =
+        static_cast<std::int64_t>((d.after.median_peak_rss_bytes + 512) / 1024) -
+        static_cast<std::int64_t>((d.before.median_peak_rss_bytes + 512) / 1024);
+    row.push_back(Cell::of_number((delta_kb > 0 ? "+" : "") + with_thousands(delta_kb),
+                                  std::to_string(delta_kb)));
+    if (d.ratio > 0) {
+      const double change = (d.ratio - 1) * 100;
+      row.push_back(
+          Cell::of_number(fmt::format("{:+.1f}%", change), fmt::format("{:.2f}", change)));
+      row.push_back(
+          Cell::of_number(fmt::format("{:.2f}×", d.ratio), fmt::format("{:.4f}", d.ratio)));
+    } else {
+      row.push_back(Cell::of_text(""));
+      row.push_back(Cell::of_text(""));
+    }
+    std::string verdict = d.delta_bytes < 0 ? "lower" : d.delta_bytes > 0 ? "higher" : "same";
+    if (d.within_noise && d.delta_bytes != 0) {
+      verdict = "within noise";
+    }
+    row.push_back(Cell::of_text(verdict));
+    table.rows.push_back(std::move(row));
+  }
+  table.notes.push_back("BEFORE: " + comparison.before_source +
+                        ". AFTER: " + comparison.after_source + ".");
+  table.notes.push_back(
+      "Median peak RSS (kernel-hwm) of the successful runs; within noise: the min-max ranges of "
+      "the repetitions overlap.");
+  for (const ScenarioDelta& d : comparison.rows) {
+    if (d.before.failed > 0) {
+      table.notes.push_back(fmt::format("{}: {} of {} runs failed in BEFORE.", d.key.to_string(),
+                                        d.before.failed, d.before.runs));
+    }
+    if (d.after.failed > 0) {
+      table.notes.push_back(fmt::format("{}: {} of {} runs failed in AFTER.", d.key.to_string(),
+                                        d.after.failed, d.after.runs));
+    }
+  }
+  if (!comparison.only_before.empty()) {
+    table.notes.push_back("Only in BEFORE: " + key_list(comparison.only_before) + ".");
+  }
+  if (!comparison.only_after.empty()) {
+    table.notes.push_back("Only in AFTER: " + key_list(comparison.only_after) + ".");
+  }
+  return table;
+}
+
+}  // namespace peakbench

@@ -1,0 +1,90 @@
+#include "reports/compare.h"
+
+#include <gtest/gtest.h>
+
+namespace peakbench {
+namespace {
+
+RunRecord run(std::string subject, std::string phase, int rep, std::uint64_t peak, bool ok = true) {
+  RunRecord r;
+  r.subject = std::move(subject);
+  r.phase = std::move(phase);
+  r.body_bytes = 1 << 20;
+  r.repetition = rep;
+  r.ok = ok;
+  r.peak_rss = {peak, Method::kernel_hwm};
+  return r;
+}
+
+Report of(std::vector<RunRecord> runs) {
+  Report report;
+  report.runs = std::move(runs);
+  return report;
+}
+
+TEST(Compare, GivesDeltaRatioAndNoiseFromMedians) {
+  const Report before = of({run("s", "cold", 0, 1000 * 1024), run("s", "cold", 1, 1010 * 1024),
+                            run("s", "cold", 2, 990 * 1024)});
+  const Report after = of({run("s", "cold", 0, 500 * 1024), run("s", "cold", 1, 505 * 1024),
+                           run("s", "cold", 2, 495 * 1024)});
+  const Comparison c = compare_reports(before, after);
+  ASSERT_EQ(c.rows.size(), 1u);
+  EXPECT_EQ(c.rows[0].delta_bytes, -500 * 1024);
+  EXPECT_DOUBLE_EQ(c.rows[0].ratio, 0.5);
+  EXPECT_FALSE(c.rows[0].within_noise);
+
+  const Table table = build_comparison_table(c);
+  ASSERT_EQ(table.rows.size(), 1u);
+  const auto& row = table.rows[0];
+  EXPECT_EQ(row[1].text, "1,000");
+  EXPECT_EQ(row[2].text, "500");
+  EXPECT_EQ(row[3].text, "-500");
+  EXPECT_EQ(row[4].text, "-50.0%");
+  EXPECT_EQ(row[5].text, "0.50×");
+  EXPECT_EQ(row[6].text, "lower");
+}
+
+TEST(Compare, OverlappingRangesAreWithinNoise) {
+  const Report before =
+      of({run("s", "warm", 0, 100), run("s", "warm", 1, 110), run("s", "warm", 2, 120)});
+  const Report after =
+      of({run("s", "warm", 0, 118), run("s", "warm", 1, 125), run("s", "warm", 2, 130)});
+  const Comparison c = compare_reports(before, after);
+  ASSERT_EQ(c.rows.size(), 1u);
+  EXPECT_TRUE(c.rows[0].within_noise);
+  EXPECT_EQ(build_comparison_table(c).rows[0][6].text, "within noise");
+}
+
+TEST(Compare, ScenariosInOneReportOnlyAreNotedAndFailuresShown) {
+  const Report before =
+      of({run("s", "cold", 0, 100), run("gone", "cold", 0, 100), run("f", "cold", 0, 5, false)});
+  const Report after =
+      of({run("s", "cold", 0, 100), run("new", "warm", 0, 100), run("f", "cold", 0, 7)});
+  const Comparison c = compare_reports(before, after);
+  ASSERT_EQ(c.rows.size(), 2u);
+  EXPECT_EQ(c.only_before.size(), 1u);
+  EXPECT_EQ(c.only_after.size(), 1u);
+  EXPECT_TRUE(c.rows[1].failed);
+  const Table table = build_comparison_table(c);
+  EXPECT_EQ(table.rows[0][6].text, "same");
+  EXPECT_EQ(table.rows[1][1].text, "failed");
+  EXPECT_EQ(table.rows[1][6].text, "failed");
+  const std::string md = render_markdown(table);
+  EXPECT_NE(md.find("Only in BEFORE: gone/cold/1MiB."), std::string::npos);
+  EXPECT_NE(md.find("Only in AFTER: new/warm/1MiB."), std::string::npos);
+  EXPECT_NE(md.find("f/cold/1MiB: 1 of 1 runs failed in BEFORE."), std::string::npos);
+}
+
+TEST(DescribeSource, UsesLabelCommitAndBranch) {
+  ReportMeta meta;
+  EXPECT_EQ(describe_source(meta), "unlabelled report");
+  meta.git_commit = "0123456789abcdef";
+  meta.git_branch = "main";
+  EXPECT_EQ(describe_source(meta), "commit 0123456 on main");
+  meta.label = "nightly";
+  meta.git_dirty = true;
+  EXPECT_EQ(describe_source(meta), "nightly, commit 0123456+dirty on main");
+}
+
+}  // namespace
+}  // namespace peakbench

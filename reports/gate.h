@@ -1,0 +1,78 @@
+#pragma once
+// `peakbench gate`: memory budgets for CI. Rules (a JSON file, see reports/gates.json) match
+// scenarios by globs and bound the median kernel-hwm peak; evaluation gives a plain verdict, the
+// renderers show it (table, JUnit XML, GitHub step summary), and only the CLI turns a failed
+// verdict into exit status 1.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "reports/report.h"
+#include "reports/table.h"
+
+namespace peakbench {
+
+/// One rule of a rules file. Globs use `*` and `?`; `size` also accepts a size ("128MiB",
+/// "134217728") that matches that body size exactly. At least one bound is set.
+struct GateRule {
+  std::string name;  ///< from the file, or "#N" (1-based position)
+  std::string subject = "*";
+  std::string phase = "*";
+  std::string size = "*";
+  /// Median peak <= this.
+  std::optional<std::uint64_t> max_peak_bytes;
+  /// Median peak minus the subject's median start RSS <= this (built-in subjects only).
+  std::optional<std::uint64_t> max_over_start_bytes;
+  /// Slope of median peak against body size, per (subject, phase) over the matched sizes
+  /// (least squares; with one size, (peak - start) / body, or peak / body without a start).
+  std::optional<double> max_per_body_byte;
+  /// Median peak <= baseline median × (1 + this); needs a baseline. 0.10 is "+10%".
+  std::optional<double> max_increase;
+};
+
+/// Parses a rules file: {"rules": [{"name", "subject", "phase", "size", "max_peak",
+/// "max_over_start", "max_per_body_byte", "max_increase"}, ...]}. Unknown keys, bad sizes and
+/// rules without a bound are errors naming `source` and the rule.
+Result<std::vector<GateRule>> parse_gate_rules(const std::string& text, const std::string& source);
+
+/// "+10%", "10%" or "10" -> 0.10. Negative increases are allowed ("-5%": must shrink by 5%).
+Result<double> parse_increase(std::string_view text);
+
+/// Shell-style glob with `*` and `?` over the whole text.
+bool glob_match(std::string_view pattern, std::string_view text);
+
+/// One bound of one rule applied to one scenario (or, for slopes, to one subject and phase).
+struct GateCheck {
+  std::string rule;  ///< the rule's name
+  std::string
+      bound;  ///< "max_peak" | "max_over_start" | "max_per_body_byte" | "max_increase" | "runs_ok"
+  std::string scenario;  ///< "streaming/warm/32MiB", or "streaming/warm/*" for a slope
+  std::string limit;     ///< as shown: "64MiB", "0.05 B/B", "+10%"
+  std::string actual;    ///< as shown: "12.1 MiB", "0.011 B/B", "+2.3%"
+  bool passed = false;
+};
+
+struct GateVerdict {
+  std::vector<GateCheck> checks;
+  std::vector<std::string> notes;  ///< rules that matched nothing, scenarios without a baseline
+  bool passed() const;
+  int failures() const;
+};
+
+/// Applies `rules` to `report` (and `baseline`, when given), plus an implicit "runs-ok" check per
+/// scenario: a failed run fails the gate. An error when a rule needs a baseline and none is given.
+Result<GateVerdict> evaluate_gate(const Report& report, const Report* baseline,
+                                  const std::vector<GateRule>& rules);
+
+/// rule | bound | scenario | limit | actual | result ("pass" / "FAIL").
+Table build_gate_table(const GateVerdict& verdict);
+/// JUnit XML: one testcase per check, a <failure> for each violation; no timestamps.
+std::string render_junit(const GateVerdict& verdict);
+/// Markdown for $GITHUB_STEP_SUMMARY: a heading with the outcome, then the table.
+std::string render_step_summary(const GateVerdict& verdict);
+
+}  // namespace peakbench

@@ -1,0 +1,141 @@
+#include "reports/report.h"
+
+#include <algorithm>
+#include <array>
+#include <utility>
+
+#include "base/size.h"
+
+namespace peakbench {
+namespace {
+
+constexpr std::array<std::pair<Method, std::string_view>, 5> kMethodNames{{
+    {Method::kernel_hwm, "kernel-hwm"},
+    {Method::cgroup, "cgroup"},
+    {Method::sampled, "sampled"},
+    {Method::jemalloc, "jemalloc"},
+    {Method::self_hwm, "self"},
+}};
+
+// The median of a non-empty list; between two middles, their mean rounded down, so that an even
+// number of repetitions still gives an integral byte count.
+std::uint64_t median_of(std::vector<std::uint64_t> values) {
+  std::sort(values.begin(), values.end());
+  const std::size_t mid = values.size() / 2;
+  if (values.size() % 2 == 1) {
+    return values[mid];
+  }
+  return values[mid - 1] + (values[mid] - values[mid - 1]) / 2;
+}
+
+double median_of(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  const std::size_t mid = values.size() / 2;
+  if (values.size() % 2 == 1) {
+    return values[mid];
+  }
+  return (values[mid - 1] + values[mid]) / 2;
+}
+
+bool downloaded_a_file(const RunRecord& run) {
+  for (const auto& [status, count] : run.file_requests) {
+    if ((status == 200 || status == 206) && count > 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string ScenarioKey::to_string() const {
+  return subject + "/" + phase + "/" + format_size(body_bytes);
+}
+
+std::string to_string(Method method) {
+  for (const auto& [m, name] : kMethodNames) {
+    if (m == method) {
+      return std::string(name);
+    }
+  }
+  return "unknown";
+}
+
+std::optional<Method> parse_method(std::string_view name) {
+  for (const auto& [m, spelled] : kMethodNames) {
+    if (spelled == name) {
+      return m;
+    }
+  }
+  return std::nullopt;
+}
+
+std::vector<ScenarioSummary> Report::summarize() const {
+  // Group in first-seen order; a report holds tens of scenarios, so a linear search is fine.
+  std::vector<ScenarioSummary> summaries;
+  std::vector<std::vector<const RunRecord*>> members;
+  for (const RunRecord& run : runs) {
+    const ScenarioKey key{run.subject, run.phase, run.body_bytes};
+    auto it = std::find_if(summaries.begin(), summaries.end(),
+                           [&](const ScenarioSummary& s) { return s.key == key; });
+    if (it == summaries.end()) {
+      ScenarioSummary summary;
+      summary.key = key;
+      summary.subject_kind = run.subject_kind;
+      summaries.push_back(std::move(summary));
+      members.emplace_back();
+      it = summaries.end() - 1;
+    }
+    members[static_cast<std::size_t>(it - summaries.begin())].push_back(&run);
+  }
+
+  for (std::size_t i = 0; i < summaries.size(); ++i) {
+    ScenarioSummary& summary = summaries[i];
+    std::vector<std::uint64_t> peaks;
+    std::vector<std::uint64_t> charged;
+    std::vector<std::uint64_t> starts;
+    std::vector<double> walls;
+    for (const RunRecord* run : members[i]) {
+      ++summary.runs;
+      if (summary.key.phase == "warm" && downloaded_a_file(*run)) {
+        summary.warm_downloaded = true;
+      }
+      if (!run->ok) {
+        ++summary.failed;
+        continue;
+      }
+      peaks.push_back(run->peak_rss.bytes);
+      const std::string method = to_string(run->peak_rss.method);
+      summary.peak_rss_method =
+          summary.peak_rss_method.empty() || summary.peak_rss_method == method ? method : "mixed";
+      walls.push_back(run->wall_s);
+      if (run->charged_peak) {
+        charged.push_back(run->charged_peak->bytes);
+      }
+      if (run->subject_start_rss) {
+        starts.push_back(run->subject_start_rss->bytes);
+      }
+    }
+    if (peaks.empty()) {
+      continue;
+    }
+    summary.median_peak_rss_bytes = median_of(peaks);
+    summary.min_peak_rss_bytes = *std::min_element(peaks.begin(), peaks.end());
+    summary.max_peak_rss_bytes = *std::max_element(peaks.begin(), peaks.end());
+    summary.median_wall_s = median_of(walls);
+    if (summary.key.body_bytes > 0) {
+      summary.peak_per_body_byte = static_cast<double>(summary.median_peak_rss_bytes) /
+                                   static_cast<double>(summary.key.body_bytes);
+    }
+    // Only when every successful run had a cgroup: a median over some of them would mislead.
+    if (charged.size() == peaks.size()) {
+      summary.median_charged_bytes = median_of(charged);
+    }
+    if (starts.size() == peaks.size()) {
+      summary.median_start_rss_bytes = median_of(starts);
+    }
+  }
+  return summaries;
+}
+
+}  // namespace peakbench

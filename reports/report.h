@@ -1,0 +1,165 @@
+#pragma once
+// The report model (DESIGN §1, STYLE rule 8): plain structs filled by the runner, written and read
+// as versioned JSON by report_json.cc beside this file. Nothing here measures or formats.
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+
+namespace peakbench {
+
+inline constexpr int kReportSchemaVersion = 1;
+
+/// How a figure was obtained; written as "kernel-hwm", "cgroup", "sampled", "jemalloc", "self".
+enum class Method { kernel_hwm, cgroup, sampled, jemalloc, self_hwm };
+
+/// A memory figure and the method that produced it.
+struct Figure {
+  std::uint64_t bytes = 0;
+  Method method = Method::kernel_hwm;
+};
+
+/// Peak inside one phase of a built-in subject (VmHWM after a clear_refs reset at its start).
+struct PhasePeak {
+  std::string phase;                ///< "download" | "cache-write" | "cache-read"
+  Figure peak_rss;                  ///< method self_hwm
+  std::optional<Figure> heap_peak;  ///< jemalloc thread.peak, when jemalloc ran
+  double start_s = 0;               ///< seconds since the subject started
+  double end_s = 0;
+};
+
+/// One sample of the whole process tree, summed over its processes.
+struct TimelinePoint {
+  double t_s = 0;  ///< since spawn
+  std::uint64_t rss_bytes = 0;
+  std::uint64_t anon_bytes = 0;
+  std::uint64_t file_bytes = 0;
+  std::uint64_t shmem_bytes = 0;
+};
+
+/// One measured child process run. Optional figures are absent when their method was not
+/// available (the report's meta says why).
+struct RunRecord {
+  std::string subject;       ///< "whole-body", "streaming", or an external client's name
+  std::string subject_kind;  ///< "builtin" | "external" | "calibration"
+  std::string phase;         ///< "cold" | "warm" | "revalidate"
+  std::uint64_t body_bytes = 0;
+  int repetition = 0;   ///< 0-based
+  std::string command;  ///< the argv, shell-quoted, for reruns by hand
+
+  bool ok = false;
+  int exit_status = 0;        ///< when it exited
+  std::optional<int> signal;  ///< when it was killed
+  std::string error;          ///< one line when !ok
+
+  /// The peak: wait4 ru_maxrss, the largest single process (kernel-hwm); for a built-in subject,
+  /// whose per-phase resets lower what wait4 sees, its own running maximum of VmHWM (self).
+  Figure peak_rss;
+  std::optional<Figure> subject_peak_rss;   ///< built-in subject's own VmHWM (self)
+  std::optional<Figure> subject_start_rss;  ///< its RSS before the first phase (self)
+  std::optional<Figure> charged_peak;       ///< private memory cgroup's max usage (cgroup)
+  std::optional<Figure> sampled_peak_rss;   ///< max over samples of the tree sum (sampled)
+  std::optional<Figure> sampled_peak_anon;  ///< anon/file/shmem at the sample of max RSS
+  std::optional<Figure> sampled_peak_file;
+  std::optional<Figure> sampled_peak_shmem;
+  std::vector<PhasePeak> phases;
+
+  double wall_s = 0;
+  double user_s = 0;
+  double system_s = 0;
+
+  std::uint64_t bytes_received = 0;  ///< body bytes from the network (server count for externals)
+  std::uint64_t bytes_written = 0;
+  std::string cache_outcome;                   ///< built-in subjects: "hit", "revalidated", ...
+  std::map<int, std::uint64_t> file_requests;  ///< server requests for files, by status
+  std::uint64_t cache_bytes_on_disk = 0;
+  std::vector<TimelinePoint> timeline;  ///< decimated to a few hundred points
+};
+
+/// Runs sharing (subject, phase, body size) form a scenario.
+struct ScenarioKey {
+  std::string subject;
+  std::string phase;
+  std::uint64_t body_bytes = 0;
+  auto operator<=>(const ScenarioKey&) const = default;
+  std::string to_string() const;  ///< "streaming/warm/500MiB"
+};
+
+struct ScenarioSummary {
+  ScenarioKey key;
+  std::string subject_kind;
+  int runs = 0;
+  int failed = 0;
+  std::uint64_t median_peak_rss_bytes = 0;  ///< over successful runs, kernel-hwm
+  std::uint64_t min_peak_rss_bytes = 0;
+  std::uint64_t max_peak_rss_bytes = 0;
+  double peak_per_body_byte = 0;  ///< median / body_bytes
+  /// How the runs' peaks were taken: "kernel-hwm", "self" (built-in subjects), or "mixed".
+  std::string peak_rss_method;
+  std::optional<std::uint64_t> median_charged_bytes;
+  bool warm_downloaded = false;  ///< a warm run that made a file request with a 200
+  /// Added by reports: median wall time of the successful runs, for the time-based exports.
+  double median_wall_s = 0;
+  /// Added by reports: median subject_start_rss (self) when every successful run has one: the
+  /// base that "peak above start" and multiples of the body size are counted from.
+  std::optional<std::uint64_t> median_start_rss_bytes;
+};
+
+struct HostInfo {
+  std::string kernel;
+  std::string cpu_model;
+  int cores = 0;
+  std::uint64_t memory_bytes = 0;
+};
+
+struct MethodAvailability {
+  bool available = false;
+  std::string detail;  ///< why not, or which interface (e.g. "cgroup v1 memory.max_usage_in_bytes")
+};
+
+struct ReportMeta {
+  std::string peakbench_version;
+  std::string git_commit;
+  std::string git_branch;
+  bool git_dirty = false;
+  std::string label;
+  HostInfo host;
+  std::string allocator;                              ///< "glibc" | "jemalloc" (built-in subjects)
+  std::map<std::string, MethodAvailability> methods;  ///< by method name
+  std::string started_at;                             ///< ISO 8601 UTC
+  std::string suite;                                  ///< suite file, if any
+  double sample_interval_ms = 0;
+  std::string shard;  ///< "I/N" when sharded, else empty
+  /// Added by reports: set by `peakbench merge`, the shard (or file, when unsharded) of each input.
+  std::vector<std::string> merged_shards;
+};
+
+struct Report {
+  int schema_version = kReportSchemaVersion;
+  ReportMeta meta;
+  std::vector<RunRecord> runs;
+
+  /// Scenarios in first-seen order of their runs.
+  std::vector<ScenarioSummary> summarize() const;
+};
+
+std::string to_string(Method method);
+/// The method named `name` ("kernel-hwm", ...), or nothing when unknown. (Added by reports.)
+std::optional<Method> parse_method(std::string_view name);
+
+/// JSON text of the report (pretty-printed, with summaries).
+std::string to_json_text(const Report& report);
+/// Parses a report; a malformed document or an unknown schema_version is a one-line error that
+/// names `source`.
+Result<Report> parse_report(const std::string& text, const std::string& source);
+/// Writes atomically (temporary name, rename), so an interrupted run keeps what it finished.
+Status write_report(const std::filesystem::path& path, const Report& report);
+Result<Report> read_report(const std::filesystem::path& path);
+
+}  // namespace peakbench

@@ -1,0 +1,487 @@
+// The report's JSON form (schema: reports/schema/report-v1.schema.json). The writer keeps the
+// field order of the structs; the reader checks every field it uses and names the first one that
+// is missing or of the wrong type. nlohmann's exceptions never leave this file.
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <nlohmann/json.hpp>
+
+#include "base/atomic_file.h"
+#include "reports/report.h"
+
+namespace peakbench {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+// ---------------------------------------------------------------------------------------------
+// Writing
+
+Json figure_json(const Figure& figure) {
+  return Json{{"bytes", figure.bytes}, {"method", to_string(figure.method)}};
+}
+
+void put_optional(Json& j, const char* key, const std::optional<Figure>& figure) {
+  if (figure) {
+    j[key] = figure_json(*figure);
+  }
+}
+
+Json meta_json(const ReportMeta& meta) {
+  Json methods = Json::object();
+  for (const auto& [name, availability] : meta.methods) {
+    methods[name] = Json{{"available", availability.available}, {"detail", availability.detail}};
+  }
+  Json j{
+      {"peakbench_version", meta.peakbench_version},
+      {"git",
+       {{"commit", meta.git_commit}, {"branch", meta.git_branch}, {"dirty", meta.git_dirty}}},
+      {"label", meta.label},
+      {"host",
+       {{"kernel", meta.host.kernel},
+        {"cpu_model", meta.host.cpu_model},
+        {"cores", meta.host.cores},
+        {"memory_bytes", meta.host.memory_bytes}}},
+      {"allocator", meta.allocator},
+      {"methods", std::move(methods)},
+      {"started_at", meta.started_at},
+      {"suite", meta.suite},
+      {"sample_interval_ms", meta.sample_interval_ms},
+      {"shard", meta.shard},
+  };
+  if (!meta.merged_shards.empty()) {
+    j["merged_shards"] = meta.merged_shards;
+  }
+  return j;
+}
+
+Json phase_json(const PhasePeak& phase) {
+  Json j{{"phase", phase.phase}, {"peak_rss", figure_json(phase.peak_rss)}};
+  put_optional(j, "heap_peak", phase.heap_peak);
+  j["start_s"] = phase.start_s;
+  j["end_s"] = phase.end_s;
+  return j;
+}
+
+// Columns rather than one object per point: a few hundred points per run stay readable and small.
+Json timeline_json(const std::vector<TimelinePoint>& timeline) {
+  Json t = Json::array(), rss = Json::array(), anon = Json::array(), file = Json::array(),
+       shmem = Json::array();
+  for (const TimelinePoint& p : timeline) {
+    t.push_back(p.t_s);
+    rss.push_back(p.rss_bytes);
+    anon.push_back(p.anon_bytes);
+    file.push_back(p.file_bytes);
+    shmem.push_back(p.shmem_bytes);
+  }
+  return Json{{"method", to_string(Method::sampled)}, {"t_s", std::move(t)},
+              {"rss_bytes", std::move(rss)},          {"anon_bytes", std::move(anon)},
+              {"file_bytes", std::move(file)},        {"shmem_bytes", std::move(shmem)}};
+}
+
+Json run_json(const RunRecord& run) {
+  Json j{
+      {"subject", run.subject},
+      {"subject_kind", run.subject_kind},
+      {"phase", run.phase},
+      {"body_bytes", run.body_bytes},
+      {"repetition", run.repetition},
+      {"command", run.command},
+      {"ok", run.ok},
+      {"exit_status", run.exit_status},
+  };
+  if (run.signal) {
+    j["signal"] = *run.signal;
+  }
+  if (!run.error.empty()) {
+    j["error"] = run.error;
+  }
+  j["peak_rss"] = figure_json(run.peak_rss);
+  put_optional(j, "subject_peak_rss", run.subject_peak_rss);
+  put_optional(j, "subject_start_rss", run.subject_start_rss);
+  put_optional(j, "charged_peak", run.charged_peak);
+  put_optional(j, "sampled_peak_rss", run.sampled_peak_rss);
+  put_optional(j, "sampled_peak_anon", run.sampled_peak_anon);
+  put_optional(j, "sampled_peak_file", run.sampled_peak_file);
+  put_optional(j, "sampled_peak_shmem", run.sampled_peak_shmem);
+  Json phases = Json::array();
+  for (const PhasePeak& phase : run.phases) {
+    phases.push_back(phase_json(phase));
+  }
+  j["phases"] = std::move(phases);
+  j["wall_s"] = run.wall_s;
+  j["user_s"] = run.user_s;
+  j["system_s"] = run.system_s;
+  j["bytes_received"] = run.bytes_received;
+  j["bytes_written"] = run.bytes_written;
+  j["cache_outcome"] = run.cache_outcome;
+  Json requests = Json::object();
+  for (const auto& [status, count] : run.file_requests) {
+    requests[std::to_string(status)] = count;
+  }
+  j["file_requests"] = std::move(requests);
+  j["cache_bytes_on_disk"] = run.cache_bytes_on_disk;
+  j["timeline"] = timeline_json(run.timeline);
+  return j;
+}
+
+Json summary_json(const ScenarioSummary& s) {
+  Json j{
+      {"subject", s.key.subject},
+      {"phase", s.key.phase},
+      {"body_bytes", s.key.body_bytes},
+      {"subject_kind", s.subject_kind},
+      {"runs", s.runs},
+      {"failed", s.failed},
+      {"peak_rss",
+       {{"median_bytes", s.median_peak_rss_bytes},
+        {"min_bytes", s.min_peak_rss_bytes},
+        {"max_bytes", s.max_peak_rss_bytes},
+        {"method", s.peak_rss_method.empty() ? to_string(Method::kernel_hwm) : s.peak_rss_method}}},
+      {"peak_per_body_byte", s.peak_per_body_byte},
+      {"median_wall_s", s.median_wall_s},
+  };
+  if (s.median_charged_bytes) {
+    j["charged_peak"] = {{"median_bytes", *s.median_charged_bytes},
+                         {"method", to_string(Method::cgroup)}};
+  }
+  if (s.median_start_rss_bytes) {
+    j["start_rss"] = {{"median_bytes", *s.median_start_rss_bytes},
+                      {"method", to_string(Method::self_hwm)}};
+  }
+  j["warm_downloaded"] = s.warm_downloaded;
+  return j;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading
+
+// Thrown by the checks below and caught in parse_report, never outside this file.
+struct BadField {
+  std::string message;
+};
+// A document of another schema version: its fields mean something this reader does not know.
+struct UnknownVersion {
+  std::string message;
+};
+
+// A JSON object and where it sits in the document ("runs[2].peak_rss"), for error messages.
+class Node {
+ public:
+  Node(const nlohmann::json& j, std::string path) : j_(j), path_(std::move(path)) {
+    if (!j_.is_object()) {
+      throw BadField{fmt::format("{}: expected an object", where())};
+    }
+  }
+
+  bool has(const char* key) const { return j_.contains(key) && !j_.at(key).is_null(); }
+
+  Node object(const char* key) const { return Node(need(key), child(key)); }
+  const nlohmann::json& array(const char* key) const {
+    const nlohmann::json& v = need(key);
+    if (!v.is_array()) {
+      throw BadField{fmt::format("{}: expected an array", child(key))};
+    }
+    return v;
+  }
+  std::string str(const char* key) const {
+    const nlohmann::json& v = need(key);
+    if (!v.is_string()) {
+      throw BadField{fmt::format("{}: expected a string", child(key))};
+    }
+    return v.get<std::string>();
+  }
+  std::uint64_t u64(const char* key) const { return as_u64(need(key), child(key)); }
+  int integer(const char* key) const {
+    const nlohmann::json& v = need(key);
+    if (!v.is_number_integer()) {
+      throw BadField{fmt::format("{}: expected an integer", child(key))};
+    }
+    return v.get<int>();
+  }
+  double number(const char* key) const {
+    const nlohmann::json& v = need(key);
+    if (!v.is_number()) {
+      throw BadField{fmt::format("{}: expected a number", child(key))};
+    }
+    return v.get<double>();
+  }
+  bool boolean(const char* key) const {
+    const nlohmann::json& v = need(key);
+    if (!v.is_boolean()) {
+      throw BadField{fmt::format("{}: expected true or false", child(key))};
+    }
+    return v.get<bool>();
+  }
+
+  // Optional fields: the default when absent, a checked value when present.
+  std::string str_or(const char* key, const std::string& fallback) const {
+    return has(key) ? str(key) : fallback;
+  }
+  std::uint64_t u64_or(const char* key, std::uint64_t fallback) const {
+    return has(key) ? u64(key) : fallback;
+  }
+  int integer_or(const char* key, int fallback) const { return has(key) ? integer(key) : fallback; }
+  double number_or(const char* key, double fallback) const {
+    return has(key) ? number(key) : fallback;
+  }
+  bool boolean_or(const char* key, bool fallback) const {
+    return has(key) ? boolean(key) : fallback;
+  }
+
+  Figure figure(const char* key) const {
+    const Node f = object(key);
+    Figure figure;
+    figure.bytes = f.u64("bytes");
+    const std::string method = f.str("method");
+    const auto parsed = parse_method(method);
+    if (!parsed) {
+      throw BadField{
+          fmt::format("{}.method: unknown method '{}' (expected kernel-hwm, cgroup, "
+                      "sampled, jemalloc or self)",
+                      child(key), method)};
+    }
+    figure.method = *parsed;
+    return figure;
+  }
+  std::optional<Figure> optional_figure(const char* key) const {
+    if (!has(key)) {
+      return std::nullopt;
+    }
+    return figure(key);
+  }
+
+  const nlohmann::json& json() const { return j_; }
+  std::string child(std::string_view key) const {
+    return path_.empty() ? std::string(key) : fmt::format("{}.{}", path_, key);
+  }
+  std::string where() const { return path_.empty() ? "the top level" : path_; }
+
+  static std::uint64_t as_u64(const nlohmann::json& v, const std::string& path) {
+    if (!v.is_number_unsigned()) {
+      throw BadField{fmt::format("{}: expected a non-negative integer", path)};
+    }
+    return v.get<std::uint64_t>();
+  }
+
+ private:
+  const nlohmann::json& need(const char* key) const {
+    if (!has(key)) {
+      throw BadField{fmt::format("{}: missing required field", child(key))};
+    }
+    return j_.at(key);
+  }
+
+  const nlohmann::json& j_;
+  std::string path_;
+};
+
+ReportMeta read_meta(const Node& m) {
+  ReportMeta meta;
+  meta.peakbench_version = m.str("peakbench_version");
+  if (m.has("git")) {
+    const Node git = m.object("git");
+    meta.git_commit = git.str_or("commit", "");
+    meta.git_branch = git.str_or("branch", "");
+    meta.git_dirty = git.boolean_or("dirty", false);
+  }
+  meta.label = m.str_or("label", "");
+  if (m.has("host")) {
+    const Node host = m.object("host");
+    meta.host.kernel = host.str_or("kernel", "");
+    meta.host.cpu_model = host.str_or("cpu_model", "");
+    meta.host.cores = host.integer_or("cores", 0);
+    meta.host.memory_bytes = host.u64_or("memory_bytes", 0);
+  }
+  meta.allocator = m.str_or("allocator", "");
+  if (m.has("methods")) {
+    const Node methods = m.object("methods");
+    for (const auto& [name, value] : methods.json().items()) {
+      const Node entry(value, methods.child(name));
+      meta.methods[name] =
+          MethodAvailability{entry.boolean("available"), entry.str_or("detail", "")};
+    }
+  }
+  meta.started_at = m.str("started_at");
+  meta.suite = m.str_or("suite", "");
+  meta.sample_interval_ms = m.number_or("sample_interval_ms", 0);
+  meta.shard = m.str_or("shard", "");
+  if (m.has("merged_shards")) {
+    const nlohmann::json& shards = m.array("merged_shards");
+    for (std::size_t i = 0; i < shards.size(); ++i) {
+      if (!shards[i].is_string()) {
+        throw BadField{fmt::format("{}[{}]: expected a string", m.child("merged_shards"), i)};
+      }
+      meta.merged_shards.push_back(shards[i].get<std::string>());
+    }
+  }
+  return meta;
+}
+
+std::vector<std::uint64_t> u64_column(const Node& t, const char* key, std::size_t size) {
+  const nlohmann::json& column = t.array(key);
+  if (column.size() != size) {
+    throw BadField{
+        fmt::format("{}: {} values where t_s has {}", t.child(key), column.size(), size)};
+  }
+  std::vector<std::uint64_t> values;
+  values.reserve(size);
+  for (std::size_t i = 0; i < size; ++i) {
+    values.push_back(Node::as_u64(column[i], fmt::format("{}[{}]", t.child(key), i)));
+  }
+  return values;
+}
+
+std::vector<TimelinePoint> read_timeline(const Node& t) {
+  const nlohmann::json& times = t.array("t_s");
+  const std::size_t n = times.size();
+  const auto rss = u64_column(t, "rss_bytes", n);
+  const auto anon = u64_column(t, "anon_bytes", n);
+  const auto file = u64_column(t, "file_bytes", n);
+  const auto shmem = u64_column(t, "shmem_bytes", n);
+  std::vector<TimelinePoint> timeline(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!times[i].is_number()) {
+      throw BadField{fmt::format("{}[{}]: expected a number", t.child("t_s"), i)};
+    }
+    timeline[i] = TimelinePoint{times[i].get<double>(), rss[i], anon[i], file[i], shmem[i]};
+  }
+  return timeline;
+}
+
+RunRecord read_run(const Node& r) {
+  RunRecord run;
+  run.subject = r.str("subject");
+  run.subject_kind = r.str_or("subject_kind", "");
+  run.phase = r.str("phase");
+  run.body_bytes = r.u64("body_bytes");
+  run.repetition = r.integer("repetition");
+  run.command = r.str_or("command", "");
+  run.ok = r.boolean("ok");
+  run.exit_status = r.integer_or("exit_status", 0);
+  if (r.has("signal")) {
+    run.signal = r.integer("signal");
+  }
+  run.error = r.str_or("error", "");
+  run.peak_rss = r.figure("peak_rss");
+  run.subject_peak_rss = r.optional_figure("subject_peak_rss");
+  run.subject_start_rss = r.optional_figure("subject_start_rss");
+  run.charged_peak = r.optional_figure("charged_peak");
+  run.sampled_peak_rss = r.optional_figure("sampled_peak_rss");
+  run.sampled_peak_anon = r.optional_figure("sampled_peak_anon");
+  run.sampled_peak_file = r.optional_figure("sampled_peak_file");
+  run.sampled_peak_shmem = r.optional_figure("sampled_peak_shmem");
+  if (r.has("phases")) {
+    const nlohmann::json& phases = r.array("phases");
+    for (std::size_t i = 0; i < phases.size(); ++i) {
+      const Node p(phases[i], fmt::format("{}[{}]", r.child("phases"), i));
+      PhasePeak phase;
+      phase.phase = p.str("phase");
+      phase.peak_rss = p.figure("peak_rss");
+      phase.heap_peak = p.optional_figure("heap_peak");
+      phase.start_s = p.number_or("start_s", 0);
+      phase.end_s = p.number_or("end_s", 0);
+      run.phases.push_back(std::move(phase));
+    }
+  }
+  run.wall_s = r.number_or("wall_s", 0);
+  run.user_s = r.number_or("user_s", 0);
+  run.system_s = r.number_or("system_s", 0);
+  run.bytes_received = r.u64_or("bytes_received", 0);
+  run.bytes_written = r.u64_or("bytes_written", 0);
+  run.cache_outcome = r.str_or("cache_outcome", "");
+  if (r.has("file_requests")) {
+    const Node requests = r.object("file_requests");
+    for (const auto& [status, count] : requests.json().items()) {
+      int code = 0;
+      const auto [end, ec] = std::from_chars(status.data(), status.data() + status.size(), code);
+      if (ec != std::errc() || end != status.data() + status.size() || code < 100 || code > 599) {
+        throw BadField{fmt::format("{}: '{}' is not an HTTP status", requests.where(), status)};
+      }
+      run.file_requests[code] = Node::as_u64(count, requests.child(status));
+    }
+  }
+  run.cache_bytes_on_disk = r.u64_or("cache_bytes_on_disk", 0);
+  if (r.has("timeline")) {
+    run.timeline = read_timeline(r.object("timeline"));
+  }
+  return run;
+}
+
+Report read_document(const nlohmann::json& doc) {
+  const Node top(doc, "");
+  if (!top.has("schema_version")) {
+    throw BadField{"schema_version: missing required field"};
+  }
+  const nlohmann::json& version = doc.at("schema_version");
+  if (!version.is_number_integer() || version.get<std::int64_t>() != kReportSchemaVersion) {
+    throw UnknownVersion{fmt::format("unknown schema_version {} (this peakbench reads {})",
+                                     version.dump(), kReportSchemaVersion)};
+  }
+  Report report;
+  report.schema_version = kReportSchemaVersion;
+  report.meta = read_meta(top.object("meta"));
+  const nlohmann::json& runs = top.array("runs");
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    report.runs.push_back(read_run(Node(runs[i], fmt::format("runs[{}]", i))));
+  }
+  // "scenarios" is derived from the runs; the reader recomputes it with summarize().
+  return report;
+}
+
+std::string one_line(std::string text) {
+  for (char& c : text) {
+    if (c == '\n' || c == '\r') {
+      c = ' ';
+    }
+  }
+  return text;
+}
+
+}  // namespace
+
+std::string to_json_text(const Report& report) {
+  Json runs = Json::array();
+  for (const RunRecord& run : report.runs) {
+    runs.push_back(run_json(run));
+  }
+  Json scenarios = Json::array();
+  for (const ScenarioSummary& s : report.summarize()) {
+    scenarios.push_back(summary_json(s));
+  }
+  const Json doc{
+      {"schema_version", report.schema_version},
+      {"meta", meta_json(report.meta)},
+      {"runs", std::move(runs)},
+      {"scenarios", std::move(scenarios)},
+  };
+  return doc.dump(2) + "\n";
+}
+
+Result<Report> parse_report(const std::string& text, const std::string& source) {
+  try {
+    const nlohmann::json doc = nlohmann::json::parse(text);
+    return read_document(doc);
+  } catch (const UnknownVersion& e) {
+    return Status::Error(fmt::format("{}: {}", source, e.message));
+  } catch (const BadField& e) {
+    return Status::Error(fmt::format("{}: bad report: {}", source, e.message));
+  } catch (const nlohmann::json::exception& e) {
+    return Status::Error(fmt::format("{}: malformed JSON: {}", source, one_line(e.what())));
+  }
+}
+
+Status write_report(const std::filesystem::path& path, const Report& report) {
+  return write_file_atomically(path, to_json_text(report));
+}
+
+Result<Report> read_report(const std::filesystem::path& path) {
+  auto text = read_file(path);
+  if (!text) {
+    return text.status();
+  }
+  return parse_report(*text, path.string());
+}
+
+}  // namespace peakbench

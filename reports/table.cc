@@ -1,0 +1,346 @@
+#include "reports/table.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "base/size.h"
+#include "reports/fit.h"
+
+namespace peakbench {
+namespace {
+
+// Display width: code points, not bytes ("×" is two bytes and one column).
+std::size_t display_width(std::string_view text) {
+  return static_cast<std::size_t>(std::count_if(text.begin(), text.end(), [](char c) {
+    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  }));
+}
+
+std::string pad(std::string_view text, std::size_t width, Align align) {
+  const std::size_t w = display_width(text);
+  const std::string fill(width > w ? width - w : 0, ' ');
+  return align == Align::right ? fill + std::string(text) : std::string(text) + fill;
+}
+
+std::string escape_markdown(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '|') {
+      out += '\\';
+    }
+    out += c;
+  }
+  return out;
+}
+
+std::string csv_field(std::string_view text) {
+  if (text.find_first_of(",\"\n") == std::string_view::npos) {
+    return std::string(text);
+  }
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"') {
+      out += '"';
+    }
+    out += c;
+  }
+  return out + "\"";
+}
+
+// Phases in the order a reader expects them: cold, warm, revalidate, then any other as seen.
+std::vector<std::string> ordered_phases(const std::vector<ScenarioSummary>& summaries) {
+  static const std::vector<std::string> kKnown{"cold", "warm", "revalidate"};
+  std::vector<std::string> phases;
+  for (const std::string& known : kKnown) {
+    if (std::any_of(summaries.begin(), summaries.end(),
+                    [&](const ScenarioSummary& s) { return s.key.phase == known; })) {
+      phases.push_back(known);
+    }
+  }
+  for (const ScenarioSummary& s : summaries) {
+    if (std::find(phases.begin(), phases.end(), s.key.phase) == phases.end()) {
+      phases.push_back(s.key.phase);
+    }
+  }
+  return phases;
+}
+
+// One line saying what was measured where: label, commit, host and allocator.
+std::string describe_run(const ReportMeta& meta) {
+  std::vector<std::string> parts;
+  if (!meta.label.empty()) {
+    parts.push_back(meta.label);
+  }
+  if (!meta.git_commit.empty()) {
+    parts.push_back(fmt::format("commit {}{}{}", meta.git_commit.substr(0, 7),
+                                meta.git_dirty ? "+dirty" : "",
+                                meta.git_branch.empty() ? "" : " on " + meta.git_branch));
+  }
+  if (!meta.host.cpu_model.empty()) {
+    parts.push_back(fmt::format("{}, {} cores", meta.host.cpu_model, meta.host.cores));
+  }
+  if (!meta.host.kernel.empty()) {
+    parts.push_back(meta.host.kernel);
+  }
+  if (!meta.allocator.empty()) {
+    parts.push_back("allocator " + meta.allocator);
+  }
+  if (!meta.merged_shards.empty()) {
+    parts.push_back(fmt::format("{} shards merged", meta.merged_shards.size()));
+  }
+  std::string line;
+  for (const std::string& part : parts) {
+    line += (line.empty() ? "" : "; ") + part;
+  }
+  return line.empty() ? "Report: (no meta)." : "Report: " + line + ".";
+}
+
+}  // namespace
+
+Cell Cell::of_text(std::string text) {
+  Cell cell;
+  cell.raw = text;
+  cell.text = std::move(text);
+  return cell;
+}
+
+Cell Cell::of_number(std::string text, std::string raw) {
+  return Cell{std::move(text), std::move(raw), true};
+}
+
+Result<TableFormat> parse_table_format(std::string_view name) {
+  if (name == "md" || name == "markdown") {
+    return TableFormat::markdown;
+  }
+  if (name == "csv") {
+    return TableFormat::csv;
+  }
+  if (name == "json") {
+    return TableFormat::json;
+  }
+  return Status::Error(fmt::format("unknown format '{}' (expected md, csv or json)", name));
+}
+
+std::string render_markdown(const Table& table) {
+  std::vector<std::size_t> widths;
+  for (const Column& column : table.columns) {
+    widths.push_back(std::max<std::size_t>(3, display_width(escape_markdown(column.title))));
+  }
+  for (const auto& row : table.rows) {
+    for (std::size_t c = 0; c < row.size() && c < widths.size(); ++c) {
+      widths[c] = std::max(widths[c], display_width(escape_markdown(row[c].text)));
+    }
+  }
+  std::string out = "|";
+  for (std::size_t c = 0; c < table.columns.size(); ++c) {
+    out += " " + pad(escape_markdown(table.columns[c].title), widths[c], table.columns[c].align) +
+           " |";
+  }
+  out += "\n|";
+  for (std::size_t c = 0; c < table.columns.size(); ++c) {
+    const std::string dashes(widths[c] - 1, '-');
+    out += table.columns[c].align == Align::right ? " " + dashes + ": |" : " :" + dashes + " |";
+  }
+  out += "\n";
+  for (const auto& row : table.rows) {
+    out += "|";
+    for (std::size_t c = 0; c < table.columns.size(); ++c) {
+      const std::string text = c < row.size() ? escape_markdown(row[c].text) : "";
+      out += " " + pad(text, widths[c], table.columns[c].align) + " |";
+    }
+    out += "\n";
+  }
+  if (!table.notes.empty()) {
+    out += "\n";
+    for (const std::string& note : table.notes) {
+      out += note + "\n";
+    }
+  }
+  return out;
+}
+
+std::string render_csv(const Table& table) {
+  std::string out;
+  for (std::size_t c = 0; c < table.columns.size(); ++c) {
+    out += (c ? "," : "") + csv_field(table.columns[c].title);
+  }
+  out += "\n";
+  for (const auto& row : table.rows) {
+    for (std::size_t c = 0; c < table.columns.size(); ++c) {
+      out += (c ? "," : "") + (c < row.size() ? csv_field(row[c].raw) : std::string());
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+std::string render_json(const Table& table) {
+  nlohmann::ordered_json columns = nlohmann::ordered_json::array();
+  for (const Column& column : table.columns) {
+    columns.push_back(column.title);
+  }
+  nlohmann::ordered_json rows = nlohmann::ordered_json::array();
+  for (const auto& row : table.rows) {
+    nlohmann::ordered_json object = nlohmann::ordered_json::object();
+    for (std::size_t c = 0; c < table.columns.size() && c < row.size(); ++c) {
+      const Cell& cell = row[c];
+      if (cell.numeric && !cell.raw.empty()) {
+        // Our own spelling of a number, so it parses; a failure would be a builder bug.
+        object[table.columns[c].title] = nlohmann::ordered_json::parse(cell.raw, nullptr, false);
+      } else if (cell.raw.empty()) {
+        object[table.columns[c].title] = nullptr;
+      } else {
+        object[table.columns[c].title] = cell.raw;
+      }
+    }
+    rows.push_back(std::move(object));
+  }
+  const nlohmann::ordered_json doc{
+      {"columns", std::move(columns)}, {"rows", std::move(rows)}, {"notes", table.notes}};
+  return doc.dump(2) + "\n";
+}
+
+std::string render(const Table& table, TableFormat format) {
+  switch (format) {
+    case TableFormat::markdown:
+      return render_markdown(table);
+    case TableFormat::csv:
+      return render_csv(table);
+    case TableFormat::json:
+      return render_json(table);
+  }
+  return render_markdown(table);
+}
+
+std::string with_thousands(std::int64_t value) {
+  const bool negative = value < 0;
+  // Through unsigned so that the most negative value has a magnitude too.
+  std::uint64_t magnitude =
+      negative ? ~static_cast<std::uint64_t>(value) + 1 : static_cast<std::uint64_t>(value);
+  std::string digits = std::to_string(magnitude);
+  std::string out;
+  const std::size_t first = digits.size() % 3 == 0 ? 3 : digits.size() % 3;
+  out += digits.substr(0, first);
+  for (std::size_t i = first; i < digits.size(); i += 3) {
+    out += "," + digits.substr(i, 3);
+  }
+  return negative ? "-" + out : out;
+}
+
+std::string format_kb(std::uint64_t bytes) {
+  return with_thousands(static_cast<std::int64_t>((bytes + 512) / 1024));
+}
+
+std::string format_mib(std::uint64_t bytes) {
+  const double mib = static_cast<double>(bytes) / (1024.0 * 1024.0);
+  const auto tenths = static_cast<std::int64_t>(std::llround(mib * 10));
+  return fmt::format("{}.{}", with_thousands(tenths / 10), tenths % 10);
+}
+
+std::string format_multiple(double multiple) { return fmt::format("{:.1f} B", multiple); }
+
+Table build_report_table(const Report& report) {
+  const std::vector<ScenarioSummary> summaries = report.summarize();
+  const std::vector<BodyMultiple> multiples = multiples_of_body(summaries);
+  const std::vector<std::string> phases = ordered_phases(summaries);
+
+  // Rows: subjects in first-seen order, each with its sizes ascending.
+  std::vector<std::string> subjects;
+  std::map<std::string, std::vector<std::uint64_t>> sizes;
+  for (const ScenarioSummary& s : summaries) {
+    if (std::find(subjects.begin(), subjects.end(), s.key.subject) == subjects.end()) {
+      subjects.push_back(s.key.subject);
+    }
+    auto& list = sizes[s.key.subject];
+    if (std::find(list.begin(), list.end(), s.key.body_bytes) == list.end()) {
+      list.push_back(s.key.body_bytes);
+    }
+  }
+
+  Table table;
+  table.columns.push_back({"subject", Align::left});
+  table.columns.push_back({"body", Align::right});
+  for (const std::string& phase : phases) {
+    table.columns.push_back({phase + " KB", Align::right});
+    table.columns.push_back({phase + " MiB", Align::right});
+    table.columns.push_back({phase + " ×B", Align::right});
+  }
+  table.columns.push_back({"notes", Align::left});
+
+  bool any_downloaded = false;
+  bool any_upper_bound = false;
+  for (const std::string& subject : subjects) {
+    auto& list = sizes[subject];
+    std::sort(list.begin(), list.end());
+    for (std::uint64_t body : list) {
+      std::vector<Cell> row;
+      row.push_back(Cell::of_text(subject));
+      row.push_back(Cell::of_number(format_size(body), std::to_string(body)));
+      std::vector<std::string> notes;
+      for (const std::string& phase : phases) {
+        const ScenarioKey key{subject, phase, body};
+        const auto it = std::find_if(summaries.begin(), summaries.end(),
+                                     [&](const ScenarioSummary& s) { return s.key == key; });
+        if (it == summaries.end()) {
+          for (int i = 0; i < 3; ++i) {
+            row.push_back(Cell::of_text(""));
+          }
+          continue;
+        }
+        const ScenarioSummary& s = *it;
+        const BodyMultiple multiple = multiples[static_cast<std::size_t>(it - summaries.begin())];
+        // Only a shown multiple needs the note; a scenario whose runs all failed shows none.
+        any_upper_bound = any_upper_bound || (!multiple.from_base && s.failed < s.runs);
+        if (s.failed == s.runs) {
+          row.push_back(Cell::of_text("failed"));
+          row.push_back(Cell::of_text(""));
+          row.push_back(Cell::of_text(""));
+        } else {
+          const std::uint64_t peak = s.median_peak_rss_bytes;
+          row.push_back(Cell::of_number(format_kb(peak), std::to_string((peak + 512) / 1024)));
+          row.push_back(Cell::of_number(
+              format_mib(peak), fmt::format("{:.1f}", static_cast<double>(peak) / 1048576.0)));
+          row.push_back(
+              Cell::of_number((multiple.from_base ? "" : "≤ ") + format_multiple(multiple.value),
+                              fmt::format("{:.2f}", multiple.value)));
+        }
+        if (s.failed > 0) {
+          notes.push_back(fmt::format("{}: {} of {} runs failed", phase, s.failed, s.runs));
+        }
+        if (s.warm_downloaded) {
+          notes.push_back(fmt::format("{}: downloaded the wheel (cache not used)", phase));
+          any_downloaded = true;
+        }
+      }
+      std::string joined;
+      for (const std::string& note : notes) {
+        joined += (joined.empty() ? "" : "; ") + note;
+      }
+      row.push_back(Cell::of_text(joined));
+      table.rows.push_back(std::move(row));
+    }
+  }
+
+  table.notes.push_back(describe_run(report.meta));
+  table.notes.push_back(
+      "Peak RSS: median over the successful runs of the kernel high-water mark of the largest "
+      "process (kernel-hwm; a built-in subject's own VmHWM maximum across its per-phase resets, "
+      "self). KB = 1024 bytes, as /usr/bin/time reports. ×B = (peak - base) / body "
+      "size, base = the subject's RSS at its start, or for other clients the intercept of a fit "
+      "over the body sizes.");
+  if (any_upper_bound) {
+    table.notes.push_back(
+        "≤: no base known (one body size, no start RSS), so peak / body size, an upper bound.");
+  }
+  if (any_downloaded) {
+    table.notes.push_back(
+        "A warm run that downloaded measured a cold path: its client did not use its cache.");
+  }
+  return table;
+}
+
+}  // namespace peakbench

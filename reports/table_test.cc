@@ -1,0 +1,81 @@
+#include "reports/table.h"
+
+#include <gtest/gtest.h>
+
+namespace peakbench {
+namespace {
+
+TEST(Numbers, AreSpelledLikeThePrTable) {
+  EXPECT_EQ(with_thousands(0), "0");
+  EXPECT_EQ(with_thousands(999), "999");
+  EXPECT_EQ(with_thousands(1583820), "1,583,820");
+  EXPECT_EQ(with_thousands(-1027008), "-1,027,008");
+  EXPECT_EQ(with_thousands(INT64_MIN), "-9,223,372,036,854,775,808");
+  EXPECT_EQ(format_kb(1583820ull * 1024), "1,583,820");
+  EXPECT_EQ(format_kb(1535), "1");  // rounded to the nearest KiB
+  EXPECT_EQ(format_kb(1536), "2");
+  EXPECT_EQ(format_mib(1583820ull * 1024), "1,546.7");
+  EXPECT_EQ(format_mib(0), "0.0");
+  EXPECT_EQ(format_multiple(3.04), "3.0 B");
+}
+
+Table sample() {
+  Table table;
+  table.columns = {{"name", Align::left}, {"KB", Align::right}};
+  table.rows.push_back({Cell::of_text("a|b"), Cell::of_number("1,234", "1234")});
+  table.rows.push_back({Cell::of_text("say \"hi\", then"), Cell::of_number("5", "5")});
+  table.notes = {"A note."};
+  return table;
+}
+
+TEST(Render, MarkdownIsPaddedAlignedAndEscaped) {
+  EXPECT_EQ(render_markdown(sample()),
+            "| name           |    KB |\n"
+            "| :------------- | ----: |\n"
+            "| a\\|b           | 1,234 |\n"
+            "| say \"hi\", then |     5 |\n"
+            "\n"
+            "A note.\n");
+}
+
+TEST(Render, CsvUsesRawCellsAndQuotes) {
+  EXPECT_EQ(render_csv(sample()), "name,KB\na|b,1234\n\"say \"\"hi\"\", then\",5\n");
+}
+
+TEST(Render, JsonWritesNumbersAsNumbers) {
+  const std::string json = render_json(sample());
+  EXPECT_NE(json.find("\"KB\": 1234"), std::string::npos);
+  EXPECT_NE(json.find("\"name\": \"a|b\""), std::string::npos);
+  EXPECT_NE(json.find("\"notes\": [\n    \"A note.\"\n  ]"), std::string::npos);
+}
+
+TEST(Render, FormatsAreNamedOnTheCommandLine) {
+  EXPECT_EQ(*parse_table_format("md"), TableFormat::markdown);
+  EXPECT_EQ(*parse_table_format("csv"), TableFormat::csv);
+  EXPECT_EQ(*parse_table_format("json"), TableFormat::json);
+  EXPECT_FALSE(parse_table_format("html").ok());
+}
+
+TEST(ReportTable, FlagsFailedRunsAndWarmDownloads) {
+  Report report;
+  for (int rep = 0; rep < 2; ++rep) {
+    RunRecord r;
+    r.subject = "pip";
+    r.phase = "warm";
+    r.body_bytes = 1 << 20;
+    r.repetition = rep;
+    r.ok = rep == 0;
+    r.peak_rss = {3u << 20, Method::kernel_hwm};
+    r.file_requests[200] = 1;
+    report.runs.push_back(r);
+  }
+  const Table table = build_report_table(report);
+  ASSERT_EQ(table.rows.size(), 1u);
+  EXPECT_EQ(table.rows[0].back().text,
+            "warm: 1 of 2 runs failed; warm: downloaded the wheel (cache not used)");
+  EXPECT_EQ(table.rows[0][2].text, "3,072");
+  EXPECT_EQ(table.rows[0][4].text, "≤ 3.0 B");  // one size, no start RSS: an upper bound
+}
+
+}  // namespace
+}  // namespace peakbench
