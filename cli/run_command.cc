@@ -35,7 +35,7 @@ class ProgressLine final : public RunObserver {
     if (!enabled_) return;
     if (record.ok) {
       std::cerr << fmt::format("{:.1f} MiB peak, {:.0f} MiB received, {:.2f} s\n",
-                               static_cast<double>(record.peak_rss.bytes) / (1 << 20),
+                               static_cast<double>(record.peak_rss->bytes) / (1 << 20),
                                static_cast<double>(record.bytes_received) / (1 << 20),
                                record.wall_s);
     } else {

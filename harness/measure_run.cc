@@ -153,7 +153,7 @@ void fill_run_record(const MeasuredRun& run, const MeasureOptions& options, doub
   record.system_s = child.system_s;
   if (run.subject) {
     apply_subject_report(*run.subject, record);
-    if (record.subject_peak_rss && record.subject_peak_rss->bytes > record.peak_rss.bytes) {
+    if (record.subject_peak_rss && record.subject_peak_rss->bytes > record.peak_rss->bytes) {
       record.peak_rss = *record.subject_peak_rss;
     }
     // The probe counts from its own start; the timeline from the spawn. Same clock, so shift.

@@ -74,10 +74,10 @@ TEST(Merge, ConcatenatesRunsRenumbersRepeatsAndNotesShards) {
   EXPECT_EQ(merged.meta.shard, "");
   EXPECT_EQ(merged.meta.merged_shards, (std::vector<std::string>{"1/2", "2/2"}));
   ASSERT_EQ(merged.runs.size(), 4u);
-  EXPECT_EQ(merged.runs[1].peak_rss.bytes, 2u);
+  EXPECT_EQ(merged.runs[1].peak_rss->bytes, 2u);
   EXPECT_EQ(merged.runs[2].subject, "y");
   EXPECT_EQ(merged.runs[2].repetition, 0);
-  EXPECT_EQ(merged.runs[3].peak_rss.bytes, 99u);
+  EXPECT_EQ(merged.runs[3].peak_rss->bytes, 99u);
   EXPECT_EQ(merged.runs[3].repetition, 2);
 
   Report unsharded;

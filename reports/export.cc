@@ -94,7 +94,7 @@ std::string render_gbench_json(const Report& report) {
           {"real_time", ms(run.wall_s)},
           {"cpu_time", ms(run.user_s + run.system_s)},
           {"time_unit", "ms"},
-          {"peak_rss_bytes", run.peak_rss.bytes},
+          {"peak_rss_bytes", run.peak_rss->bytes},
           {"body_bytes", run.body_bytes},
       });
     }

@@ -124,7 +124,7 @@ TEST(Gate, ASlopeInTheStreamingDesignFailsItsPerBodyByteRule) {
   Report report = designs();
   for (RunRecord& r : report.runs) {
     if (r.subject == "streaming" && r.phase == "cold")
-      r.peak_rss.bytes += r.body_bytes / 4;  // 0.25 B/B
+      r.peak_rss->bytes += r.body_bytes / 4;  // 0.25 B/B
   }
   auto verdict = evaluate_gate(report, nullptr, example_rules());
   ASSERT_TRUE(verdict.ok());

@@ -81,7 +81,7 @@ Result<std::string> render_timeline_svg(const Report& report) {
       continue;
     }
     std::stable_sort(runs.begin(), runs.end(), [](const RunRecord* a, const RunRecord* b) {
-      return a->peak_rss.bytes < b->peak_rss.bytes;
+      return a->peak_rss->bytes < b->peak_rss->bytes;
     });
     series.push_back({s.key.to_string(), runs[(runs.size() - 1) / 2]});
   }
@@ -101,7 +101,7 @@ Result<std::string> render_timeline_svg(const Report& report) {
   std::size_t longest = 0;
   for (const Series& s : series) {
     labels.push_back(fmt::format("{} (peak {:.1f} MiB)", s.name,
-                                 static_cast<double>(s.run->peak_rss.bytes) / (1024.0 * 1024.0)));
+                                 static_cast<double>(s.run->peak_rss->bytes) / (1024.0 * 1024.0)));
     longest = std::max(longest, labels.back().size());
   }
   const double width = kLeft + kPlotWidth + 50 + kCharWidth * static_cast<double>(longest);

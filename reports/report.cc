@@ -104,8 +104,8 @@ std::vector<ScenarioSummary> Report::summarize() const {
         ++summary.failed;
         continue;
       }
-      peaks.push_back(run->peak_rss.bytes);
-      const std::string method = to_string(run->peak_rss.method);
+      peaks.push_back(run->peak_rss->bytes);
+      const std::string method = to_string(run->peak_rss->method);
       summary.peak_rss_method =
           summary.peak_rss_method.empty() || summary.peak_rss_method == method ? method : "mixed";
       walls.push_back(run->wall_s);

@@ -14,7 +14,10 @@
 
 namespace peakbench {
 
-inline constexpr int kReportSchemaVersion = 1;
+/// Version 2 added run notes, the allocator each run had and peaks absent from runs that never ran;
+/// the reader still reads version 1.
+inline constexpr int kReportSchemaVersion = 2;
+inline constexpr int kOldestReadableSchemaVersion = 1;
 
 /// How a figure was obtained; written as "kernel-hwm", "cgroup", "sampled", "jemalloc", "self".
 enum class Method { kernel_hwm, cgroup, sampled, jemalloc, self_hwm };
@@ -60,7 +63,8 @@ struct RunRecord {
 
   /// The peak: wait4 ru_maxrss, the largest single process (kernel-hwm); for a built-in subject,
   /// whose per-phase resets lower what wait4 sees, its own running maximum of VmHWM (self).
-  Figure peak_rss;
+  /// Absent when the run never ran (its fill failed, its program could not start).
+  std::optional<Figure> peak_rss;
   std::optional<Figure> subject_peak_rss;   ///< built-in subject's own VmHWM (self)
   std::optional<Figure> subject_start_rss;  ///< its RSS before the first phase (self)
   std::optional<Figure> charged_peak;       ///< private memory cgroup's max usage (cgroup)
@@ -80,6 +84,12 @@ struct RunRecord {
   std::map<int, std::uint64_t> file_requests;  ///< server requests for files, by status
   std::uint64_t cache_bytes_on_disk = 0;
   std::vector<TimelinePoint> timeline;  ///< decimated to a few hundred points
+  /// The allocator the subject actually ran with: "glibc", "jemalloc" (built-in subjects, as
+  /// their probe saw it), or empty for an external client, whose allocator is its own.
+  std::string allocator;
+  /// What was measured but is not a figure, or could not be measured, one line each: a sampler
+  /// that missed deadlines, a cgroup error, an orphan killed, a preload that failed...
+  std::vector<std::string> notes;
 };
 
 /// Runs sharing (subject, phase, body size) form a scenario.
@@ -138,6 +148,8 @@ struct ReportMeta {
   std::string shard;  ///< "I/N" when sharded, else empty
   /// Added by reports: set by `peakbench merge`, the shard (or file, when unsharded) of each input.
   std::vector<std::string> merged_shards;
+  /// What applies to the whole report and is not a figure, one line each.
+  std::vector<std::string> notes;
 };
 
 struct Report {

@@ -1,4 +1,4 @@
-// The report's JSON form (schema: reports/schema/report-v1.schema.json). The writer keeps the
+// The report's JSON form (schema: reports/schema/report-v2.schema.json). The writer keeps the
 // field order of the structs; the reader checks every field it uses and names the first one that
 // is missing or of the wrong type. nlohmann's exceptions never leave this file.
 
@@ -53,6 +53,7 @@ Json meta_json(const ReportMeta& meta) {
   if (!meta.merged_shards.empty()) {
     j["merged_shards"] = meta.merged_shards;
   }
+  j["notes"] = meta.notes;
   return j;
 }
 
@@ -97,7 +98,7 @@ Json run_json(const RunRecord& run) {
   if (!run.error.empty()) {
     j["error"] = run.error;
   }
-  j["peak_rss"] = figure_json(run.peak_rss);
+  put_optional(j, "peak_rss", run.peak_rss);
   put_optional(j, "subject_peak_rss", run.subject_peak_rss);
   put_optional(j, "subject_start_rss", run.subject_start_rss);
   put_optional(j, "charged_peak", run.charged_peak);
@@ -123,6 +124,8 @@ Json run_json(const RunRecord& run) {
   j["file_requests"] = std::move(requests);
   j["cache_bytes_on_disk"] = run.cache_bytes_on_disk;
   j["timeline"] = timeline_json(run.timeline);
+  j["allocator"] = run.allocator;
+  j["notes"] = run.notes;
   return j;
 }
 
@@ -245,6 +248,19 @@ class Node {
     figure.method = *parsed;
     return figure;
   }
+  /// An array of strings, or none when absent.
+  std::vector<std::string> strings_or_empty(const char* key) const {
+    std::vector<std::string> out;
+    if (!has(key)) return out;
+    const nlohmann::json& values = array(key);
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      if (!values[i].is_string()) {
+        throw BadField{fmt::format("{}[{}]: expected a string", child(key), i)};
+      }
+      out.push_back(values[i].get<std::string>());
+    }
+    return out;
+  }
   std::optional<Figure> optional_figure(const char* key) const {
     if (!has(key)) {
       return std::nullopt;
@@ -316,6 +332,7 @@ ReportMeta read_meta(const Node& m) {
       meta.merged_shards.push_back(shards[i].get<std::string>());
     }
   }
+  meta.notes = m.strings_or_empty("notes");
   return meta;
 }
 
@@ -350,7 +367,7 @@ std::vector<TimelinePoint> read_timeline(const Node& t) {
   return timeline;
 }
 
-RunRecord read_run(const Node& r) {
+RunRecord read_run(const Node& r, int version) {
   RunRecord run;
   run.subject = r.str("subject");
   run.subject_kind = r.str_or("subject_kind", "");
@@ -364,7 +381,11 @@ RunRecord read_run(const Node& r) {
     run.signal = r.integer("signal");
   }
   run.error = r.str_or("error", "");
-  run.peak_rss = r.figure("peak_rss");
+  // Version 1 wrote a zero peak for runs that never ran; version 2 leaves it out.
+  run.peak_rss = r.optional_figure("peak_rss");
+  if (version == 1 && !run.ok && run.peak_rss && run.peak_rss->bytes == 0) run.peak_rss.reset();
+  if (run.ok && !run.peak_rss)
+    throw BadField{r.child("peak_rss") + ": missing for a run that succeeded"};
   run.subject_peak_rss = r.optional_figure("subject_peak_rss");
   run.subject_start_rss = r.optional_figure("subject_start_rss");
   run.charged_peak = r.optional_figure("charged_peak");
@@ -406,6 +427,8 @@ RunRecord read_run(const Node& r) {
   if (r.has("timeline")) {
     run.timeline = read_timeline(r.object("timeline"));
   }
+  run.allocator = r.str_or("allocator", "");
+  run.notes = r.strings_or_empty("notes");
   return run;
 }
 
@@ -414,17 +437,22 @@ Report read_document(const nlohmann::json& doc) {
   if (!top.has("schema_version")) {
     throw BadField{"schema_version: missing required field"};
   }
-  const nlohmann::json& version = doc.at("schema_version");
-  if (!version.is_number_integer() || version.get<std::int64_t>() != kReportSchemaVersion) {
-    throw UnknownVersion{fmt::format("unknown schema_version {} (this peakbench reads {})",
-                                     version.dump(), kReportSchemaVersion)};
+  const nlohmann::json& version_json = doc.at("schema_version");
+  if (!version_json.is_number_integer() ||
+      version_json.get<std::int64_t>() < kOldestReadableSchemaVersion ||
+      version_json.get<std::int64_t>() > kReportSchemaVersion) {
+    throw UnknownVersion{fmt::format("unknown schema_version {} (this peakbench reads {} to {})",
+                                     version_json.dump(), kOldestReadableSchemaVersion,
+                                     kReportSchemaVersion)};
   }
+  const int version = static_cast<int>(version_json.get<std::int64_t>());
   Report report;
+  // What was read is held in this version's model and written back as this version.
   report.schema_version = kReportSchemaVersion;
   report.meta = read_meta(top.object("meta"));
   const nlohmann::json& runs = top.array("runs");
   for (std::size_t i = 0; i < runs.size(); ++i) {
-    report.runs.push_back(read_run(Node(runs[i], fmt::format("runs[{}]", i))));
+    report.runs.push_back(read_run(Node(runs[i], fmt::format("runs[{}]", i)), version));
   }
   // "scenarios" is derived from the runs; the reader recomputes it with summarize().
   return report;

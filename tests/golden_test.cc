@@ -42,8 +42,19 @@ TEST(GoldenReports, AreSpelledExactlyAsTheWriterWritesThem) {
   }
 }
 
+TEST(GoldenReports, AVersion1ReportReadsAsTheSameVersion2Report) {
+  auto old = read_report(golden("v1/report.json"));
+  ASSERT_TRUE(old.ok()) << old.message();
+  EXPECT_EQ(old->schema_version, kReportSchemaVersion);
+  auto text = read_file(golden("report.json"));
+  ASSERT_TRUE(text.ok()) << text.message();
+  EXPECT_EQ(to_json_text(*old), *text);
+}
+
 TEST(GoldenReports, StayUnder50KB) {
-  for (const auto& entry : std::filesystem::directory_iterator(source_path("reports/golden"))) {
+  for (const auto& entry :
+       std::filesystem::recursive_directory_iterator(source_path("reports/golden"))) {
+    if (!entry.is_regular_file()) continue;
     EXPECT_LT(std::filesystem::file_size(entry.path()), 50u * 1000) << entry.path();
   }
 }

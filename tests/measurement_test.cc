@@ -254,11 +254,11 @@ TEST(MeasureRunTest, FillsEveryFigureWithItsMethod) {
   EXPECT_TRUE(record.error.empty());
   // The subject resets its mark per phase, which lowers wait4's figure: the peak is the larger of
   // the kernel's and the subject's own running maximum, and says which it is.
-  EXPECT_GE(record.peak_rss.bytes, 32 * kMiB);
+  EXPECT_GE(record.peak_rss->bytes, 32 * kMiB);
   ASSERT_TRUE(record.subject_peak_rss.has_value());
   EXPECT_EQ(record.subject_peak_rss->method, Method::self_hwm);
-  EXPECT_GE(record.peak_rss.bytes, record.subject_peak_rss->bytes);
-  EXPECT_EQ(record.peak_rss.method, record.peak_rss.bytes == run->child.max_rss_bytes
+  EXPECT_GE(record.peak_rss->bytes, record.subject_peak_rss->bytes);
+  EXPECT_EQ(record.peak_rss->method, record.peak_rss->bytes == run->child.max_rss_bytes
                                         ? Method::kernel_hwm
                                         : Method::self_hwm);
   ASSERT_TRUE(record.subject_start_rss.has_value());

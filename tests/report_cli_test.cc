@@ -55,12 +55,12 @@ TEST(ReportCli, MalformedJsonIsExit2WithOneLineNamingTheFile) {
 TEST(ReportCli, UnknownSchemaVersionIsExit2NamingFileAndVersion) {
   TempDir dir("cli");
   std::string text = testing::slurp(golden("report.json"));
-  text.replace(text.find("\"schema_version\": 1"), 19, "\"schema_version\": 2");
+  text.replace(text.find("\"schema_version\": 2"), 19, "\"schema_version\": 3");
   const std::string future = (dir / "future.json").string();
   ASSERT_TRUE(write_file_atomically(future, text).ok());
   expect_one_line_error(run_peakbench({"gate", future, "--rules", golden("gates.json")}),
-                        future + ": unknown schema_version 2 (this peakbench reads 1)");
-  expect_one_line_error(run_peakbench({"table", future}), future + ": unknown schema_version 2");
+                        future + ": unknown schema_version 3 (this peakbench reads 1 to 2)");
+  expect_one_line_error(run_peakbench({"table", future}), future + ": unknown schema_version 3");
 }
 
 TEST(ReportCli, ABadRuleIsExit2NamingTheRule) {
@@ -95,7 +95,7 @@ TEST(ReportCli, GatePassesOnAReportAgainstItself) {
 TEST(ReportCli, GateFailsWhenStreamingWarmDoublesAndNamesTheRule) {
   Report doctored = golden_report();
   for (RunRecord& run : doctored.runs) {
-    if (run.subject == "streaming" && run.phase == "warm") run.peak_rss.bytes *= 2;
+    if (run.subject == "streaming" && run.phase == "warm") run.peak_rss->bytes *= 2;
   }
   TempDir dir("cli");
   const std::string path = (dir / "doctored.json").string();
@@ -163,7 +163,7 @@ TEST(ReportCli, MergingTheShardsOfARunGivesTheUnshardedRun) {
     std::multiset<RunId> out;
     for (const RunRecord& run : r.runs) {
       out.emplace(ScenarioKey{run.subject, run.phase, run.body_bytes}, run.repetition,
-                  run.peak_rss.bytes);
+                  run.peak_rss->bytes);
     }
     return out;
   };
@@ -196,7 +196,7 @@ int validate(const std::string& python, const std::string& document) {
       "jsonschema.Draft202012Validator.check_schema(schema)\n"
       "jsonschema.Draft202012Validator(schema).validate(json.load(open(sys.argv[2])))\n";
   const std::string command = python + " -c '" + script + "' " +
-                              source_path("reports/schema/report-v1.schema.json").string() + " " +
+                              source_path("reports/schema/report-v2.schema.json").string() + " " +
                               document + " >/dev/null 2>&1";
   const int status = std::system(command.c_str());
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
