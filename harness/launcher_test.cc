@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -277,10 +279,46 @@ TEST(LauncherOwnerTest, KillsTheRunAndExitsWhenItsOwnerDies) {
   EXPECT_TRUE(gone) << "the run " << run << " outlived its owner by 5 s";
 }
 
-TEST_F(LauncherTest, ExitsWhenItsOwnerGoes) {
-  pid_t pid = launcher().pid();
-  launcher_.reset();  // closes the socket and reaps the launcher
-  EXPECT_EQ(::kill(pid, 0), -1);
+TEST(LauncherOwnerTest, ExitsWhenItsOwnerGoes) {
+  // The owner starts a launcher, tells the test its PID and dies without closing anything by hand.
+  // The test is a subreaper meanwhile, so the orphaned launcher becomes its child and can be
+  // waited for with a bound: a launcher that does not exit fails the test instead of hanging it.
+  ASSERT_EQ(::prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+  int pids[2];
+  ASSERT_EQ(::pipe(pids), 0);
+  pid_t owner = ::fork();
+  if (owner == 0) {
+    Result<Launcher> launcher = Launcher::start();
+    pid_t pid = -1;
+    if (launcher) {
+      // One run first: the launcher is then serving (and past its own start-up checks).
+      SpawnRequest request;
+      request.argv = {"true"};
+      if (launcher->run(request)) pid = launcher->pid();
+    }
+    (void)!::write(pids[1], &pid, sizeof pid);
+    ::_exit(0);
+  }
+  ::close(pids[1]);
+  pid_t launcher = -1;
+  ssize_t got = ::read(pids[0], &launcher, sizeof launcher);
+  ::close(pids[0]);
+  ASSERT_EQ(::waitpid(owner, nullptr, 0), owner);
+  ASSERT_EQ(got, static_cast<ssize_t>(sizeof launcher));
+  ASSERT_GT(launcher, 0);
+  bool exited = false;
+  for (int i = 0; i < 500 && !exited; ++i) {
+    exited = ::waitpid(launcher, nullptr, WNOHANG) == launcher;
+    if (!exited) {
+      ::usleep(10 * 1000);
+    }
+  }
+  if (!exited) {
+    ::kill(launcher, SIGKILL);
+    ::waitpid(launcher, nullptr, 0);
+  }
+  ::prctl(PR_SET_CHILD_SUBREAPER, 0);
+  EXPECT_TRUE(exited) << "the launcher " << launcher << " outlived its owner's socket by 5 s";
 }
 
 }  // namespace

@@ -7,13 +7,21 @@
 #include <cstring>
 
 #include "harness/cgroup.h"
+#include "harness/taskstats.h"
 
 namespace peakbench {
 
 std::map<std::string, MethodAvailability> detect_methods(
     const std::filesystem::path& jemalloc_library) {
   std::map<std::string, MethodAvailability> methods;
-  methods["kernel-hwm"] = {true, "wait4 ru_maxrss: the largest single process of the run"};
+  methods["kernel-hwm"] = {true,
+                           "wait4 ru_maxrss of the root and of every orphan the launcher reaps"};
+  // The launcher listens for the run's exits; the same registration here says whether it can.
+  Result<TaskstatsListener> taskstats = TaskstatsListener::open();
+  methods["taskstats"] = {taskstats.ok(),
+                          taskstats ? "taskstats exit records (generic netlink, hiwater_rss) of "
+                                      "every process of the run's tree"
+                                    : taskstats.message()};
   // The probe resets VmHWM per phase through its own clear_refs; without write access the phase
   // peaks would include everything before them.
   bool clear_refs = ::access("/proc/self/clear_refs", W_OK) == 0;
@@ -78,6 +86,7 @@ Result<MeasuredRun> measure_run(Spawner& launcher, SpawnRequest request,
   Sampler sampler(SamplerOptions{options.sample_interval, run.sampler_cpu});
   const auto origin = std::chrono::steady_clock::now();
   run.spawn_monotonic_s = std::chrono::duration<double>(origin.time_since_epoch()).count();
+  run.linger_s = request.orphan_grace_s;
   Result<pid_t> pid = launcher.spawn(request);
   if (!pid) {
     return pid.status();
@@ -137,6 +146,43 @@ std::string describe_failure(const ChildResult& child, double timeout_s) {
   return {};
 }
 
+void apply_process_tree(const MeasuredRun& run, RunRecord& record) {
+  const ChildResult& child = run.child;
+  if (child.largest_process) {
+    const ProcessPeak& p = *child.largest_process;
+    Method method =
+        child.tree_source == TreeSource::taskstats ? Method::taskstats : Method::kernel_hwm;
+    record.largest_process =
+        LargestProcess{p.pid, p.comm, p.argv0, Figure{p.peak_rss_bytes, method}};
+    record.peak_rss = record.largest_process->peak_rss;
+  }
+  record.process_count = child.process_count;
+  if (child.tree_source != TreeSource::taskstats) {
+    record.notes.push_back(
+        (child.taskstats_note.empty() ? std::string("taskstats unavailable")
+                                      : child.taskstats_note) +
+        "; the tree's processes are seen by wait4 only (the root and the orphans the launcher "
+        "reaped): a child reaped by its own parent counts only in that parent's figure, and an "
+        "auto-reaped child not at all");
+  }
+  if (!child.lingerers_killed.empty()) {
+    std::string names;
+    for (const KilledProcess& k : child.lingerers_killed) {
+      names += (names.empty() ? "" : ", ") + std::string("pid ") + std::to_string(k.pid) + " (" +
+               (k.comm.empty() ? "?" : k.comm) + ")";
+    }
+    char grace[32];
+    std::snprintf(grace, sizeof grace, "%g", run.linger_s);
+    std::string what =
+        names + " still running " + grace + " s after the root process exited (--linger); killed";
+    record.notes.push_back(what);
+    if (record.ok) {
+      record.ok = false;
+      record.error = what;
+    }
+  }
+}
+
 void fill_run_record(const MeasuredRun& run, const MeasureOptions& options, double timeout_s,
                      RunRecord& record) {
   const ChildResult& child = run.child;
@@ -148,6 +194,7 @@ void fill_run_record(const MeasuredRun& run, const MeasureOptions& options, doub
     record.error = "killed by the out-of-memory killer (" + record.error + ")";
   }
   record.peak_rss = Figure{child.max_rss_bytes, Method::kernel_hwm};
+  apply_process_tree(run, record);
   record.wall_s = child.wall_s;
   record.user_s = child.user_s;
   record.system_s = child.system_s;

@@ -55,6 +55,7 @@ struct MeasuredRun {
   std::uint64_t oom_kills = 0;     ///< out-of-memory kills in the run's cgroup
   std::optional<int> subject_cpu;  ///< where the child was pinned
   std::optional<int> sampler_cpu;
+  double linger_s = 0;  ///< the request's orphan_grace_s: how long the tree may outlive its root
 };
 
 /// What each method can do on this host, by the report's method names ("kernel-hwm", "self",
@@ -80,5 +81,10 @@ std::string describe_failure(const ChildResult& child, double timeout_s);
 /// axis (seconds since the spawn). Leaves the scenario fields alone.
 void fill_run_record(const MeasuredRun& run, const MeasureOptions& options, double timeout_s,
                      RunRecord& record);
+
+/// The tree's part of fill_run_record: the largest process (the peak, taskstats or kernel-hwm),
+/// the process count, a note when taskstats was not the source, and a failure naming every
+/// process killed for outliving the root by the linger grace.
+void apply_process_tree(const MeasuredRun& run, RunRecord& record);
 
 }  // namespace peakbench

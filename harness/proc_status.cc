@@ -169,4 +169,49 @@ void append_children_of(pid_t pid, std::vector<pid_t>& out) {
   ::closedir(dir);
 }
 
+std::optional<pid_t> read_parent_pid(pid_t pid) {
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/%d/stat", static_cast<int>(pid));
+  int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return std::nullopt;
+  }
+  char buf[512];
+  std::size_t n = read_some(fd, buf, sizeof buf);
+  ::close(fd);
+  // "PID (COMM) STATE PPID ...": COMM may hold spaces and parentheses, so split at the last ')'.
+  std::string_view text(buf, n);
+  std::size_t close = text.rfind(')');
+  if (close == std::string_view::npos || close + 4 >= text.size()) {
+    return std::nullopt;
+  }
+  std::size_t i = close + 4;  // past ") S "
+  long ppid = 0;
+  bool digits = false;
+  for (; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i) {
+    ppid = ppid * 10 + (text[i] - '0');
+    digits = true;
+  }
+  if (!digits) {
+    return std::nullopt;
+  }
+  return static_cast<pid_t>(ppid);
+}
+
+std::string read_comm(pid_t pid) {
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/%d/comm", static_cast<int>(pid));
+  int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return {};
+  }
+  char buf[64];
+  std::size_t n = read_some(fd, buf, sizeof buf);
+  ::close(fd);
+  while (n > 0 && buf[n - 1] == '\n') {
+    --n;
+  }
+  return std::string(buf, n);
+}
+
 }  // namespace peakbench

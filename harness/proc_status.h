@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 namespace peakbench {
@@ -26,6 +27,13 @@ std::optional<ProcMemory> read_proc_memory(pid_t pid);
 /// Appends the children of every thread of `pid` (/proc/PID/task/TID/children: a thread that
 /// forks is the parent of record). Nothing when the process is gone.
 void append_children_of(pid_t pid, std::vector<pid_t>& out);
+
+/// The parent PID of `pid` (the fourth field of /proc/PID/stat); empty when the process is gone.
+std::optional<pid_t> read_parent_pid(pid_t pid);
+
+/// The kernel's command name of `pid` (/proc/PID/comm, readable for a zombie too); empty when the
+/// process is gone.
+std::string read_comm(pid_t pid);
 
 /// Resets the caller's VmHWM to its current RSS (`echo 5 > /proc/self/clear_refs`); false when the
 /// kernel refused.

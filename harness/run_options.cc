@@ -225,6 +225,10 @@ Result<RunOptions> resolve_run_options(const RunArgs& args) {
   if (options.sample_interval_ms < 0.5 || options.sample_interval_ms > 1000) {
     return Status::Error("bad --sample-ms: expected 0.5 to 1000");
   }
+  if (args.linger_s) options.linger_s = *args.linger_s;
+  if (!(options.linger_s >= 0 && options.linger_s <= 86400)) {
+    return Status::Error("bad --linger: expected 0 to 86400 seconds");
+  }
   if (!args.memory_limit.empty()) {
     auto limit = parse_size(args.memory_limit);
     if (!limit) return limit.status();

@@ -48,6 +48,9 @@ struct RunOptions {
   /// Caps each run's memory cgroup (page cache included); a run past it is killed by the kernel
   /// and reported as an out-of-memory kill. Needs a memory cgroup.
   std::optional<std::uint64_t> memory_limit_bytes;
+  /// How long a run's processes may outlive its root (`--linger`); past it they are killed and
+  /// the run fails, naming them. 0: no limit.
+  double linger_s = 30;
   std::filesystem::path work_dir;  ///< scratch for caches and outputs; empty: a temp dir
   bool keep_work_dir = false;
   /// Where wheel hashes are cached between runs (the CLI picks it from XDG_CACHE_HOME or HOME);
@@ -71,6 +74,7 @@ struct RunArgs {
   std::string allocator;
   std::optional<double> sample_interval_ms;
   std::string memory_limit;
+  std::optional<double> linger_s;
   std::string work_dir;
   bool keep_work_dir = false;
 };

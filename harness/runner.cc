@@ -144,6 +144,7 @@ RunRecord measure_one(Context& ctx, const Subject& subject, std::size_t size_ind
 
   SpawnRequest timed = request;
   timed.timeout_s = kRunTimeoutS;
+  timed.orphan_grace_s = ctx.options.linger_s;
   auto run = measure_run(ctx.spawner, timed, ctx.measure);
   if (!run) {
     record.ok = false;

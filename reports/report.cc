@@ -9,12 +9,13 @@
 namespace peakbench {
 namespace {
 
-constexpr std::array<std::pair<Method, std::string_view>, 5> kMethodNames{{
+constexpr std::array<std::pair<Method, std::string_view>, 6> kMethodNames{{
     {Method::kernel_hwm, "kernel-hwm"},
     {Method::cgroup, "cgroup"},
     {Method::sampled, "sampled"},
     {Method::jemalloc, "jemalloc"},
     {Method::self_hwm, "self"},
+    {Method::taskstats, "taskstats"},
 }};
 
 // The median of a non-empty list; between two middles, their mean rounded down, so that an even

@@ -19,8 +19,9 @@ namespace peakbench {
 inline constexpr int kReportSchemaVersion = 2;
 inline constexpr int kOldestReadableSchemaVersion = 1;
 
-/// How a figure was obtained; written as "kernel-hwm", "cgroup", "sampled", "jemalloc", "self".
-enum class Method { kernel_hwm, cgroup, sampled, jemalloc, self_hwm };
+/// How a figure was obtained; written as "kernel-hwm", "cgroup", "sampled", "jemalloc", "self",
+/// "taskstats" (every process's own peak at its exit, whoever reaped it).
+enum class Method { kernel_hwm, cgroup, sampled, jemalloc, self_hwm, taskstats };
 
 /// A memory figure and the method that produced it.
 struct Figure {
@@ -46,6 +47,14 @@ struct TimelinePoint {
   std::uint64_t shmem_bytes = 0;
 };
 
+/// The largest single process of a run's whole tree.
+struct LargestProcess {
+  int pid = 0;
+  std::string comm;   ///< the kernel's command name
+  std::string argv0;  ///< when known (the run's root)
+  Figure peak_rss;    ///< taskstats or kernel-hwm
+};
+
 /// One measured child process run. Optional figures are absent when their method was not
 /// available (the report's meta says why).
 struct RunRecord {
@@ -61,7 +70,8 @@ struct RunRecord {
   std::optional<int> signal;  ///< when it was killed
   std::string error;          ///< one line when !ok
 
-  /// The peak: wait4 ru_maxrss, the largest single process (kernel-hwm); for a built-in subject,
+  /// The peak: the largest single process of the tree (taskstats; without it wait4 ru_maxrss,
+  /// kernel-hwm); for a built-in subject,
   /// whose per-phase resets lower what wait4 sees, its own running maximum of VmHWM (self).
   /// Absent when the run never ran (its fill failed, its program could not start).
   std::optional<Figure> peak_rss;
@@ -73,8 +83,12 @@ struct RunRecord {
   std::optional<Figure> sampled_peak_file;
   std::optional<Figure> sampled_peak_shmem;
   std::vector<PhasePeak> phases;
+  /// The largest process of the tree (taskstats: every process, whoever reaped it; otherwise the
+  /// root and the orphans the launcher reaped) and how many processes were seen.
+  std::optional<LargestProcess> largest_process;
+  int process_count = 0;
 
-  double wall_s = 0;
+  double wall_s = 0;  ///< spawn to the exit of the tree's last process
   double user_s = 0;
   double system_s = 0;
 

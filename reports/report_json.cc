@@ -111,6 +111,14 @@ Json run_json(const RunRecord& run) {
     phases.push_back(phase_json(phase));
   }
   j["phases"] = std::move(phases);
+  if (run.largest_process) {
+    const LargestProcess& p = *run.largest_process;
+    j["largest_process"] = {{"pid", p.pid},
+                            {"comm", p.comm},
+                            {"argv0", p.argv0},
+                            {"peak_rss", figure_json(p.peak_rss)}};
+  }
+  if (run.process_count > 0) j["process_count"] = run.process_count;
   j["wall_s"] = run.wall_s;
   j["user_s"] = run.user_s;
   j["system_s"] = run.system_s;
@@ -406,6 +414,16 @@ RunRecord read_run(const Node& r, int version) {
       run.phases.push_back(std::move(phase));
     }
   }
+  if (r.has("largest_process")) {
+    const Node p = r.object("largest_process");
+    LargestProcess largest;
+    largest.pid = p.integer("pid");
+    largest.comm = p.str_or("comm", "");
+    largest.argv0 = p.str_or("argv0", "");
+    largest.peak_rss = p.figure("peak_rss");
+    run.largest_process = std::move(largest);
+  }
+  run.process_count = r.has("process_count") ? r.integer("process_count") : 0;
   run.wall_s = r.number_or("wall_s", 0);
   run.user_s = r.number_or("user_s", 0);
   run.system_s = r.number_or("system_s", 0);

@@ -258,9 +258,16 @@ TEST(MeasureRunTest, FillsEveryFigureWithItsMethod) {
   ASSERT_TRUE(record.subject_peak_rss.has_value());
   EXPECT_EQ(record.subject_peak_rss->method, Method::self_hwm);
   EXPECT_GE(record.peak_rss->bytes, record.subject_peak_rss->bytes);
-  EXPECT_EQ(record.peak_rss->method, record.peak_rss->bytes == run->child.max_rss_bytes
-                                        ? Method::kernel_hwm
-                                        : Method::self_hwm);
+  // The tree's largest process (taskstats, or kernel-hwm without it) unless the subject's own
+  // maximum is higher.
+  ASSERT_TRUE(record.largest_process.has_value());
+  EXPECT_EQ(record.peak_rss->method,
+            record.peak_rss->bytes == record.largest_process->peak_rss.bytes
+                ? record.largest_process->peak_rss.method
+                : Method::self_hwm);
+  EXPECT_EQ(record.largest_process->peak_rss.method, run->child.tree_source == TreeSource::taskstats
+                                                         ? Method::taskstats
+                                                         : Method::kernel_hwm);
   ASSERT_TRUE(record.subject_start_rss.has_value());
   ASSERT_EQ(record.phases.size(), 1u);
   // On the timeline's axis: after the spawn, before the run ended.
