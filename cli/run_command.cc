@@ -110,6 +110,8 @@ void add_run_command(Commands& commands) {
   run->add_option("--sample-ms", args->sample_interval_ms, "Sampler interval in ms (default 5)");
   run->add_option("--memory-limit", args->memory_limit,
                   "Cap each run's memory cgroup (e.g. 1GiB); past it the run is OOM-killed");
+  run->add_option("--page-cache", args->page_cache,
+                  "keep (default): warm runs read the cache from memory; drop: evicted first");
   run->add_option("--work-dir", args->work_dir,
                   "Scratch directory for caches (default: a temp dir)");
   run->add_flag("--keep-work-dir", args->keep_work_dir, "Keep the scratch directory after the run");

@@ -10,6 +10,7 @@
 
 #include "base/status.h"
 #include "harness/client_template.h"
+#include "harness/page_cache.h"
 #include "harness/shard.h"
 #include "scenarios/strategy.h"
 
@@ -48,6 +49,8 @@ struct RunOptions {
   /// Caps each run's memory cgroup (page cache included); a run past it is killed by the kernel
   /// and reported as an out-of-memory kill. Needs a memory cgroup.
   std::optional<std::uint64_t> memory_limit_bytes;
+  /// keep: a warm run reads the cache its cold run left in the page cache; drop: evicted first.
+  PageCachePolicy page_cache = PageCachePolicy::keep;
   std::filesystem::path work_dir;  ///< scratch for caches and outputs; empty: a temp dir
   bool keep_work_dir = false;
   /// Where wheel hashes are cached between runs (the CLI picks it from XDG_CACHE_HOME or HOME);
@@ -71,6 +74,7 @@ struct RunArgs {
   std::string allocator;
   std::optional<double> sample_interval_ms;
   std::string memory_limit;
+  std::string page_cache;
   std::string work_dir;
   bool keep_work_dir = false;
 };
