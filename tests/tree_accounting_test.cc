@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,18 @@ RunRecord measure(const SpawnRequest& request, MeasureOptions options = {}) {
   EXPECT_TRUE(run.ok()) << run.message();
   if (!run) return record;
   fill_run_record(*run, options, request.timeout_s, record);
+  // The figures, for --gtest_output=json:FILE (MEASURING.md quotes them).
+  auto put = [](const char* key, const std::optional<Figure>& f) {
+    if (f) ::testing::Test::RecordProperty(key, std::to_string(f->bytes));
+  };
+  put("peak_rss_bytes", record.peak_rss);
+  put("tree_peak_rss_bytes", record.tree_peak_rss);
+  put("tree_peak_anon_bytes", record.tree_peak_anon);
+  put("tree_peak_file_bytes", record.tree_peak_file);
+  put("tree_peak_shmem_bytes", record.tree_peak_shmem);
+  put("sampled_peak_rss_bytes", record.sampled_peak_rss);
+  put("sampled_peak_anon_bytes", record.sampled_peak_anon);
+  put("charged_peak_bytes", record.charged_peak);
   return record;
 }
 
