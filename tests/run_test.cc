@@ -195,6 +195,23 @@ TEST(Run, WithJemallocEachPhaseAlsoHasItsHeapPeak) {
   EXPECT_LT(*cache_write_heap, 2 * 32 * kMiB + 24 * kMiB);
 }
 
+TEST(Run, ThePageCachePolicyIsAStatedConditionOfTheReport) {
+  TempDir dir("run-page-cache");
+  for (const char* policy : {"keep", "drop"}) {
+    const std::filesystem::path out = dir / (std::string(policy) + ".json");
+    const CliResult result =
+        run_peakbench({"run", "--strategy", "streaming", "--size", "16MiB", "--phase", "cold,warm",
+                       "--repeat", "1", "--page-cache", policy, "--out", out.string()});
+    ASSERT_EQ(result.exit_status, 0) << result.err;
+    const Report report = read_back(out);
+    EXPECT_EQ(report.meta.page_cache, policy);
+    const RunRecord* warm = find_run(report, "streaming", "warm", 16 * kMiB);
+    ASSERT_NE(warm, nullptr);
+    EXPECT_TRUE(warm->ok) << warm->error;
+    EXPECT_EQ(warm->cache_outcome, "hit") << policy;  // evicted or not, the entry is there
+  }
+}
+
 TEST(Run, BadInputIsOneLineAndExitStatusTwo) {
   TempDir dir("run-bad");
   { std::ofstream(dir / "broken.json") << "{\"sizes\": [\"32MiB\",]"; }
