@@ -113,6 +113,8 @@ void add_run_command(Commands& commands) {
   run->add_option("--linger", args->linger_s,
                   "Seconds a run's processes may outlive its root before they are killed and the "
                   "run fails (default 30, 0: no limit)");
+  run->add_option("--page-cache", args->page_cache,
+                  "keep (default): warm runs read the cache from memory; drop: evicted first");
   run->add_option("--work-dir", args->work_dir,
                   "Scratch directory for caches (default: a temp dir)");
   run->add_flag("--keep-work-dir", args->keep_work_dir, "Keep the scratch directory after the run");

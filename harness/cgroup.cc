@@ -4,11 +4,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <thread>
 #include <vector>
@@ -131,12 +134,32 @@ MethodAvailability try_create(const fs::path& parent, CgroupVersion v) {
   }
   std::error_code ec;
   bool has_counter = fs::exists(probe / peak_file(v), ec);
+  std::string delegation;
+  if (!has_counter && v == CgroupVersion::v2) {
+    // v2 gives a child the memory controller only when the parent lists it in
+    // cgroup.subtree_control. A delegated cgroup (systemd Delegate=yes, or our own) may enable
+    // it; one holding processes of its own may not (the no-internal-processes rule: EBUSY).
+    Status enabled = write_text(parent / "cgroup.subtree_control", "+memory");
+    if (enabled) {
+      ::rmdir(probe.c_str());
+      if (::mkdir(probe.c_str(), 0755) == 0) {
+        has_counter = fs::exists(probe / peak_file(v), ec);
+      }
+    } else {
+      delegation = "; enabling it failed: " + enabled.message();
+      if (enabled.message().find(std::strerror(EBUSY)) != std::string::npos) {
+        delegation +=
+            " (the cgroup holds processes; run peakbench in a delegated scope, e.g. "
+            "systemd-run --user --scope -p Delegate=yes peakbench run ...)";
+      }
+    }
+  }
   ::rmdir(probe.c_str());
   if (!has_counter) {
     std::string why = v == CgroupVersion::v1
                           ? "no memory.max_usage_in_bytes in a new cgroup"
                           : "no memory.peak in a new cgroup (memory not in " + parent.string() +
-                                "/cgroup.subtree_control, or kernel older than 5.19)";
+                                "/cgroup.subtree_control, or kernel older than 5.19)" + delegation;
     return {false, why};
   }
   std::string detail = v == CgroupVersion::v1 ? "cgroup v1 memory.max_usage_in_bytes under "
@@ -255,29 +278,96 @@ Result<std::uint64_t> MemoryCgroup::oom_kills() const {
   if (dir_.empty()) {
     return Status::Error("cgroup: removed");
   }
-  // Both files are "key value" lines; the key is oom_kill in each.
   const fs::path file =
       dir_ / (version_ == CgroupVersion::v1 ? "memory.oom_control" : "memory.events");
   std::ifstream in(file);
-  std::string key;
-  std::uint64_t value = 0;
-  while (in >> key >> value) {
-    if (key == "oom_kill") {
-      return value;
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  Result<std::uint64_t> kills = parse_oom_kill_count(text);
+  if (!kills) {
+    return Status::Error(kills.message() + " in " + file.string());
+  }
+  return kills;
+}
+
+namespace {
+
+// Calls `on(key, value)` for every "key value" line.
+template <typename F>
+void for_each_stat(std::string_view text, F on) {
+  while (!text.empty()) {
+    std::size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    std::size_t sp = line.find(' ');
+    if (sp == std::string_view::npos) {
+      continue;
+    }
+    std::uint64_t value = 0;
+    std::string_view digits = line.substr(sp + 1);
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+    if (ec == std::errc()) {
+      on(line.substr(0, sp), value);
     }
   }
-  return Status::Error("no oom_kill count in " + file.string());
+}
+
+}  // namespace
+
+Result<std::uint64_t> parse_oom_kill_count(std::string_view text) {
+  // Both files are "key value" lines; the key is oom_kill in each.
+  std::optional<std::uint64_t> kills;
+  for_each_stat(text, [&](std::string_view key, std::uint64_t value) {
+    if (key == "oom_kill") {
+      kills = value;
+    }
+  });
+  if (!kills) {
+    return Status::Error("no oom_kill count");
+  }
+  return *kills;
+}
+
+Result<CgroupMemoryStat> parse_memory_stat(std::string_view text, CgroupVersion version) {
+  // v1: the total_* keys include descendant cgroups (a client may make its own); v2's keys are
+  // hierarchical already.
+  const bool v1 = version == CgroupVersion::v1;
+  const std::string_view keys[4] = {v1 ? "rss" : "anon", v1 ? "mapped_file" : "file_mapped",
+                                    "shmem", v1 ? "cache" : "file"};
+  std::optional<std::uint64_t> own[4];
+  std::optional<std::uint64_t> total[4];
+  for_each_stat(text, [&](std::string_view key, std::uint64_t value) {
+    bool is_total = v1 && key.substr(0, 6) == "total_";
+    std::string_view name = is_total ? key.substr(6) : key;
+    for (int i = 0; i < 4; ++i) {
+      if (name == keys[i]) {
+        (is_total ? total[i] : own[i]) = value;
+      }
+    }
+  });
+  std::uint64_t v[4];
+  for (int i = 0; i < 4; ++i) {
+    std::optional<std::uint64_t> got = total[i] ? total[i] : own[i];
+    if (!got) {
+      return Status::Error("memory.stat has no " + std::string(keys[i]));
+    }
+    v[i] = *got;
+  }
+  CgroupMemoryStat stat;
+  stat.anon_bytes = v[0];
+  stat.shmem_bytes = v[2];
+  stat.file_mapped_bytes = v[1] - std::min(v[1], v[2]);
+  stat.page_cache_bytes = v[3];
+  return stat;
 }
 
 Status MemoryCgroup::remove() {
   if (dir_.empty()) {
     return Status::Ok();
   }
-  if (version_ == CgroupVersion::v1) {
-    // Moves the page cache still charged here to the parent so that rmdir does not leave it
-    // stranded in an offline cgroup.
-    (void)write_text(dir_ / "memory.force_empty", "0");
-  }
+  // No v1 force_empty: it reclaims every page charged here, the page cache the run wrote
+  // included, which made a warm run after its cold fill read the cache from disk (measured 2x
+  // the bare wall time). rmdir leaves those pages cached, charged to the offline cgroup until
+  // reclaim frees them, as they would stay cached on a user's machine.
   // A process that just exited may hold the cgroup for a moment.
   for (int attempt = 0; attempt < 50; ++attempt) {
     if (::rmdir(dir_.c_str()) == 0 || errno == ENOENT) {

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <string_view>
 
 #include "base/status.h"
 #include "reports/report.h"
@@ -16,6 +17,25 @@
 namespace peakbench {
 
 enum class CgroupVersion { none, v1, v2 };
+
+/// A cgroup's own memory statistics (memory.stat), in bytes. Every page is charged to one cgroup,
+/// so a page shared by several processes of the run (copy-on-write, vfork, shared mappings) counts
+/// once here. v1 keys (hierarchical `total_*` preferred): `rss`, `mapped_file`, `shmem`, `cache`;
+/// v2: `anon`, `file_mapped`, `shmem`, `file`.
+struct CgroupMemoryStat {
+  std::uint64_t anon_bytes = 0;
+  /// Mapped file pages, shmem excluded: the kernel counts mapped shmem in mapped_file (measured:
+  /// 64 MiB of shared anonymous memory read mapped_file 64 MiB, shmem 64 MiB), so shmem is taken
+  /// off, exact when all shmem is mapped or there is none.
+  std::uint64_t file_mapped_bytes = 0;
+  std::uint64_t shmem_bytes = 0;       ///< tmpfs, shared anonymous memory, mapped or not
+  std::uint64_t page_cache_bytes = 0;  ///< all file pages (v1 cache, v2 file), shmem included
+};
+
+/// Parses memory.stat text; an error when a key the version must have is missing.
+Result<CgroupMemoryStat> parse_memory_stat(std::string_view text, CgroupVersion version);
+/// Parses memory.oom_control (v1) or memory.events (v2) text: the `oom_kill` count.
+Result<std::uint64_t> parse_oom_kill_count(std::string_view text);
 
 /// Where private memory cgroups can be made, and if not, why.
 struct CgroupSupport {
@@ -44,7 +64,11 @@ class MemoryCgroup {
   ~MemoryCgroup();
 
   const std::filesystem::path& dir() const { return dir_; }
-  /// The file a process writes its PID to, to join (SpawnRequest::cgroup_procs).
+  CgroupVersion version() const { return version_; }
+  /// The cgroup's own statistics (parse_memory_stat).
+  std::filesystem::path stat_file() const { return dir_ / "memory.stat"; }
+  /// The file a process writes its PID to, to join (SpawnRequest::cgroup_procs); read, the
+  /// member processes one PID a line, orphans and daemons of the run included.
   std::filesystem::path procs_file() const { return dir_ / "cgroup.procs"; }
   /// The largest charge since creation (or the last reset), page cache and kernel memory included.
   Result<std::uint64_t> peak_bytes() const;
@@ -55,7 +79,9 @@ class MemoryCgroup {
   Status set_limit(std::uint64_t bytes);
   /// Out-of-memory kills in this cgroup so far (v1 memory.oom_control, v2 memory.events).
   Result<std::uint64_t> oom_kills() const;
-  /// Empties (v1 force_empty) and removes the cgroup; every process in it must have exited.
+  /// Removes the cgroup; every process in it must have exited. The page cache the run wrote stays
+  /// cached (charged to the removed cgroup until the kernel reclaims it): no force_empty, which
+  /// would evict it and make the next warm run read its cache from disk.
   Status remove();
 
  private:

@@ -83,5 +83,51 @@ TEST(MemoryCgroupTest, IsMadeAndRemovedWhereAvailable) {
   EXPECT_FALSE(fs::exists(dir));
 }
 
+// memory.stat as the kernels write it (v1 text recorded on this host, v2 per the kernel's
+// cgroup-v2 documentation), written to files and read back as a sampler would.
+TEST_F(CgroupDetection, ReadsTheTreeSplitFromAV1MemoryStat) {
+  fs::path file = write("v1.stat",
+                        "cache 69206016\nrss 7069696\nrss_huge 0\nshmem 67108864\n"
+                        "mapped_file 67112960\ndirty 0\nwriteback 0\nswap 0\n"
+                        "hierarchical_memory_limit 9223372036854771712\n"
+                        "total_cache 69210112\ntotal_rss 7073792\ntotal_shmem 67108864\n"
+                        "total_mapped_file 67117056\n");
+  std::ifstream in(file);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  Result<CgroupMemoryStat> stat = parse_memory_stat(text, CgroupVersion::v1);
+  ASSERT_TRUE(stat.ok()) << stat.message();
+  EXPECT_EQ(stat->anon_bytes, 7073792u);  // the hierarchical total_* wins
+  EXPECT_EQ(stat->shmem_bytes, 67108864u);
+  EXPECT_EQ(stat->file_mapped_bytes, 67117056u - 67108864u);  // mapped shmem taken off
+  EXPECT_EQ(stat->page_cache_bytes, 69210112u);
+  EXPECT_FALSE(parse_memory_stat("cache 1\nrss 2\n", CgroupVersion::v1).ok());
+}
+
+TEST_F(CgroupDetection, ReadsTheTreeSplitFromAV2MemoryStat) {
+  fs::path file = write("v2.stat",
+                        "anon 35553280\nfile 13451264\nkernel 2134016\nkernel_stack 98304\n"
+                        "pagetables 450560\nsock 0\nshmem 4096\nzswap 0\nfile_mapped 12992512\n"
+                        "file_dirty 0\nfile_writeback 0\nanon_thp 0\ninactive_anon 35549184\n");
+  std::ifstream in(file);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  Result<CgroupMemoryStat> stat = parse_memory_stat(text, CgroupVersion::v2);
+  ASSERT_TRUE(stat.ok()) << stat.message();
+  EXPECT_EQ(stat->anon_bytes, 35553280u);
+  EXPECT_EQ(stat->shmem_bytes, 4096u);
+  EXPECT_EQ(stat->file_mapped_bytes, 12992512u - 4096u);
+  EXPECT_EQ(stat->page_cache_bytes, 13451264u);
+  // v1 keys are not v2's.
+  EXPECT_FALSE(
+      parse_memory_stat("rss 1\nmapped_file 2\nshmem 0\ncache 3\n", CgroupVersion::v2).ok());
+}
+
+TEST_F(CgroupDetection, CountsOutOfMemoryKillsInV1OomControlAndV2Events) {
+  EXPECT_EQ(*parse_oom_kill_count("oom_kill_disable 0\nunder_oom 0\noom_kill 2\n"), 2u);
+  EXPECT_EQ(*parse_oom_kill_count("low 0\nhigh 0\nmax 17\noom 1\noom_kill 1\n"
+                                  "oom_group_kill 0\n"),
+            1u);
+  EXPECT_FALSE(parse_oom_kill_count("low 0\nhigh 0\n").ok());
+}
+
 }  // namespace
 }  // namespace peakbench

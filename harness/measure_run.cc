@@ -1,5 +1,6 @@
 #include "harness/measure_run.h"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -83,7 +84,14 @@ Result<MeasuredRun> measure_run(Spawner& launcher, SpawnRequest request,
     }
   }
 
-  Sampler sampler(SamplerOptions{options.sample_interval, run.sampler_cpu});
+  SamplerOptions sampling_options;
+  sampling_options.interval = options.sample_interval;
+  sampling_options.cpu = run.sampler_cpu;
+  if (cgroup) {
+    sampling_options.cgroup_dir = cgroup->dir();
+    sampling_options.cgroup_version = cgroup->version();
+  }
+  Sampler sampler(sampling_options);
   const auto origin = std::chrono::steady_clock::now();
   run.spawn_monotonic_s = std::chrono::duration<double>(origin.time_since_epoch()).count();
   run.linger_s = request.orphan_grace_s;
@@ -128,6 +136,14 @@ Result<MeasuredRun> measure_run(Spawner& launcher, SpawnRequest request,
   }
   return run;
 }
+
+namespace {
+
+std::string describe_exit(const ChildResult& child) {
+  return child.exited ? "exited with status " + std::to_string(child.exit_status) : "ended";
+}
+
+}  // namespace
 
 std::string describe_failure(const ChildResult& child, double timeout_s) {
   if (child.timed_out) {
@@ -190,8 +206,17 @@ void fill_run_record(const MeasuredRun& run, const MeasureOptions& options, doub
   record.exit_status = child.exited ? child.exit_status : 0;
   record.signal = child.signal;
   record.error = describe_failure(child, timeout_s);
-  if (run.oom_kills > 0 && !record.ok) {
-    record.error = "killed by the out-of-memory killer (" + record.error + ")";
+  if (run.oom_kills > 0) {
+    // A kill anywhere in the tree fails the run, whatever the root's exit status: the root may
+    // well carry on after a worker died. The kernel log would name the process but is not ours
+    // to read; the root is named when it was the one killed.
+    const bool root_killed = child.signal && *child.signal == SIGKILL;
+    std::string who = root_killed ? "the root process was" : "a process of the run's tree was";
+    record.error = who + " killed by the out-of-memory killer (" + std::to_string(run.oom_kills) +
+                   " kill" + (run.oom_kills == 1 ? "" : "s") + " in the run's cgroup)" +
+                   (record.error.empty() ? "; the root " + describe_exit(child)
+                                         : "; the root: " + record.error);
+    record.ok = false;
   }
   record.peak_rss = Figure{child.max_rss_bytes, Method::kernel_hwm};
   apply_process_tree(run, record);
@@ -222,6 +247,19 @@ void fill_run_record(const MeasuredRun& run, const MeasureOptions& options, doub
     record.sampled_peak_file = Figure{peak.file_bytes, Method::sampled};
     record.sampled_peak_shmem = Figure{peak.shmem_bytes, Method::sampled};
     record.timeline = decimate(run.sampled.timeline, options.timeline_points);
+    const TimelinePoint& tree = run.sampled.tree_peak;
+    const Method method = run.sampled.tree_from_cgroup ? Method::cgroup : Method::sampled;
+    record.tree_peak_rss = Figure{tree.rss_bytes, method};
+    record.tree_peak_anon = Figure{tree.anon_bytes, method};
+    record.tree_peak_file = Figure{tree.file_bytes, method};
+    record.tree_peak_shmem = Figure{tree.shmem_bytes, method};
+    if (!run.sampled.tree_from_cgroup) {
+      record.notes.push_back(
+          "tree figures are sums of /proc/PID/status over the processes (no memory cgroup" +
+          (run.sampled.cgroup_error.empty() ? std::string(")")
+                                            : ": " + run.sampled.cgroup_error + ")") +
+          ": shared, copy-on-write and vfork pages may count more than once");
+    }
   }
 }
 

@@ -235,6 +235,11 @@ Result<RunOptions> resolve_run_options(const RunArgs& args) {
     if (*limit < (4u << 20)) return Status::Error("bad --memory-limit: the smallest is 4MiB");
     options.memory_limit_bytes = *limit;
   }
+  if (!args.page_cache.empty()) {
+    auto policy = parse_page_cache_policy(args.page_cache);
+    if (!policy) return policy.status();
+    options.page_cache = *policy;
+  }
   options.out = args.out;
   if (!options.out.empty()) {
     const auto dir =

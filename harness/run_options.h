@@ -10,6 +10,7 @@
 
 #include "base/status.h"
 #include "harness/client_template.h"
+#include "harness/page_cache.h"
 #include "harness/shard.h"
 #include "scenarios/strategy.h"
 
@@ -51,6 +52,8 @@ struct RunOptions {
   /// How long a run's processes may outlive its root (`--linger`); past it they are killed and
   /// the run fails, naming them. 0: no limit.
   double linger_s = 30;
+  /// keep: a warm run reads the cache its cold run left in the page cache; drop: evicted first.
+  PageCachePolicy page_cache = PageCachePolicy::keep;
   std::filesystem::path work_dir;  ///< scratch for caches and outputs; empty: a temp dir
   bool keep_work_dir = false;
   /// Where wheel hashes are cached between runs (the CLI picks it from XDG_CACHE_HOME or HOME);
@@ -75,6 +78,7 @@ struct RunArgs {
   std::optional<double> sample_interval_ms;
   std::string memory_limit;
   std::optional<double> linger_s;
+  std::string page_cache;
   std::string work_dir;
   bool keep_work_dir = false;
 };

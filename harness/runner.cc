@@ -23,6 +23,7 @@
 #include "harness/host_info.h"
 #include "harness/launcher.h"
 #include "harness/measure_run.h"
+#include "harness/page_cache.h"
 #include "peakbench/version.h"
 #include "reports/table.h"
 
@@ -213,6 +214,7 @@ ReportMeta make_meta(const RunOptions& options) {
   meta.started_at = iso8601_utc(std::chrono::system_clock::now());
   meta.suite = options.suite.string();
   meta.sample_interval_ms = options.sample_interval_ms;
+  meta.page_cache = std::string(to_string(options.page_cache));
   if (options.shard) meta.shard = fmt::format("{}/{}", options.shard->index, options.shard->count);
   return meta;
 }
@@ -308,6 +310,10 @@ Result<SuiteOutcome> run_suite(const RunOptions& options, Spawner& spawner, RunO
       fs::create_directories(dirs.target, ec);
       fs::create_directories(dirs.cache, ec);
       fs::create_directories(dirs.logs, ec);
+      if (run.needs && options.page_cache == PageCachePolicy::drop) {
+        if (auto evicted = evict_page_cache(dirs.cache); !evicted)
+          observer.warning("--page-cache drop: " + evicted.message());
+      }
       ctx.server.set_variant(run.variant == ServedVariant::stale ? stale_variant : HeaderVariant{});
       ctx.server.reset_counts();
       SpawnRequest request = build_request(ctx, subject, run.size_index, dirs, run.log_stem);

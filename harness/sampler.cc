@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -23,6 +24,38 @@ double seconds_between(std::chrono::steady_clock::time_point from,
   return std::chrono::duration<double>(to - from).count();
 }
 
+void add_process(TreeMemory& sum, const ProcMemory& mem) {
+  ++sum.processes;
+  sum.anon_bytes += mem.rss_anon_bytes;
+  sum.file_bytes += mem.rss_file_bytes;
+  sum.shmem_bytes += mem.rss_shmem_bytes;
+  sum.largest_file_bytes = std::max(sum.largest_file_bytes, mem.rss_file_bytes);
+  sum.largest_shmem_bytes = std::max(sum.largest_shmem_bytes, mem.rss_shmem_bytes);
+}
+
+// Reads a small kernel file from its start into `buf` (no allocation); empty on failure.
+std::string_view pread_all(int fd, std::span<char> buf) {
+  ssize_t n = ::pread(fd, buf.data(), buf.size(), 0);
+  return n > 0 ? std::string_view(buf.data(), static_cast<std::size_t>(n)) : std::string_view();
+}
+
+void parse_pids(std::string_view text, std::vector<pid_t>& out) {
+  out.clear();
+  pid_t pid = 0;
+  bool any = false;
+  for (char c : text) {
+    if (c >= '0' && c <= '9') {
+      pid = pid * 10 + (c - '0');
+      any = true;
+    } else {
+      if (any) out.push_back(pid);
+      pid = 0;
+      any = false;
+    }
+  }
+  if (any) out.push_back(pid);
+}
+
 }  // namespace
 
 TreeMemory read_tree_memory(pid_t root, std::vector<pid_t>& scratch) {
@@ -36,14 +69,32 @@ TreeMemory read_tree_memory(pid_t root, std::vector<pid_t>& scratch) {
     if (!mem) {
       continue;
     }
-    ++sum.processes;
-    sum.anon_bytes += mem->rss_anon_bytes;
-    sum.file_bytes += mem->rss_file_bytes;
-    sum.shmem_bytes += mem->rss_shmem_bytes;
+    add_process(sum, *mem);
     append_children_of(pid, scratch);
   }
   sum.rss_bytes = sum.anon_bytes + sum.file_bytes + sum.shmem_bytes;
   return sum;
+}
+
+TreeMemory read_processes_memory(std::span<const pid_t> pids) {
+  TreeMemory sum;
+  for (pid_t pid : pids) {
+    if (std::optional<ProcMemory> mem = read_proc_memory(pid)) {
+      add_process(sum, *mem);
+    }
+  }
+  sum.rss_bytes = sum.anon_bytes + sum.file_bytes + sum.shmem_bytes;
+  return sum;
+}
+
+TimelinePoint tree_point(double t_s, const CgroupMemoryStat& cgroup, const TreeMemory& processes) {
+  TimelinePoint point;
+  point.t_s = t_s;
+  point.anon_bytes = cgroup.anon_bytes;
+  point.file_bytes = std::max(cgroup.file_mapped_bytes, processes.largest_file_bytes);
+  point.shmem_bytes = std::max(cgroup.shmem_bytes, processes.largest_shmem_bytes);
+  point.rss_bytes = point.anon_bytes + point.file_bytes + point.shmem_bytes;
+  return point;
 }
 
 Sampler::~Sampler() {
@@ -90,20 +141,58 @@ void Sampler::loop(pid_t root, std::chrono::steady_clock::time_point origin) {
   scratch.reserve(64);
   // A minute at 5 ms: the vector grows rarely and only in the parent, never in the subject.
   result_.timeline.reserve(12000);
+  // Opened once and read with pread from offset 0, which makes the kernel render them afresh.
+  int stat_fd = -1;
+  int procs_fd = -1;  // held only to check that the file can be read
+  const std::filesystem::path procs_path = options_.cgroup_dir / "cgroup.procs";
+  if (!options_.cgroup_dir.empty()) {
+    stat_fd = ::open((options_.cgroup_dir / "memory.stat").c_str(), O_RDONLY | O_CLOEXEC);
+    procs_fd = ::open(procs_path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (stat_fd < 0 || procs_fd < 0) {
+      result_.cgroup_error = "cannot open the cgroup's memory.stat or cgroup.procs under " +
+                             options_.cgroup_dir.string() + ": " + std::strerror(errno);
+    }
+  }
+  const bool use_cgroup = stat_fd >= 0 && procs_fd >= 0;
+  result_.tree_from_cgroup = use_cgroup;
+  static thread_local char buf[16384];
   const long interval_ns = static_cast<long>(
       std::chrono::duration_cast<std::chrono::nanoseconds>(options_.interval).count());
   timespec next{};
   ::clock_gettime(CLOCK_MONOTONIC, &next);  // steady_clock is CLOCK_MONOTONIC on Linux
   while (!stop_.load(std::memory_order_relaxed)) {
     auto now = std::chrono::steady_clock::now();
-    TreeMemory tree = read_tree_memory(root, scratch);
+    TreeMemory tree;
+    std::optional<CgroupMemoryStat> charged;
+    if (use_cgroup) {
+      // Opened afresh each time: v1 keeps the member list of an open cgroup.procs and hands it out
+      // again while reads keep coming (its pidlist lingers a second after each), so a held
+      // descriptor never saw the processes forked after the first read.
+      int members = ::open(procs_path.c_str(), O_RDONLY | O_CLOEXEC);
+      parse_pids(members >= 0 ? pread_all(members, buf) : std::string_view(), scratch);
+      if (members >= 0) ::close(members);
+      tree = read_processes_memory(scratch);
+      Result<CgroupMemoryStat> stat =
+          parse_memory_stat(pread_all(stat_fd, buf), options_.cgroup_version);
+      if (stat) {
+        charged = *stat;
+      } else if (result_.cgroup_error.empty()) {
+        result_.cgroup_error = stat.message();
+      }
+    } else {
+      tree = read_tree_memory(root, scratch);
+    }
     ++result_.samples;
     if (tree.processes > 0) {
-      TimelinePoint point{seconds_between(origin, now), tree.rss_bytes, tree.anon_bytes,
-                          tree.file_bytes, tree.shmem_bytes};
+      const double t_s = seconds_between(origin, now);
+      TimelinePoint sum{t_s, tree.rss_bytes, tree.anon_bytes, tree.file_bytes, tree.shmem_bytes};
+      if (sum.rss_bytes > result_.peak.rss_bytes) {
+        result_.peak = sum;
+      }
+      TimelinePoint point = charged ? tree_point(t_s, *charged, tree) : sum;
       result_.timeline.push_back(point);
-      if (point.rss_bytes > result_.peak.rss_bytes) {
-        result_.peak = point;
+      if (point.rss_bytes > result_.tree_peak.rss_bytes) {
+        result_.tree_peak = point;
       }
       if (tree.processes > result_.max_processes) {
         result_.max_processes = tree.processes;
@@ -127,6 +216,11 @@ void Sampler::loop(pid_t root, std::chrono::steady_clock::time_point origin) {
     }
     while (::clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, nullptr) == EINTR) {
     }
+  }
+  if (stat_fd >= 0) ::close(stat_fd);
+  if (procs_fd >= 0) ::close(procs_fd);
+  if (use_cgroup && !result_.cgroup_error.empty()) {
+    result_.tree_from_cgroup = false;
   }
 }
 

@@ -1,20 +1,35 @@
 #pragma once
-// The RSS timeline of a run's whole process tree (DESIGN §4): a thread in the parent that reads
-// /proc/PID/status of every process under the child on absolute deadlines and sums RssAnon,
-// RssFile and RssShmem. Polling misses short peaks (10 ms caught 6 of 40 spikes), so the peak
-// figure always comes from the kernel mark; the sampler gives the timeline and the split.
+// The RSS timeline of a run's whole process tree (DESIGN §4): a thread in the parent that reads,
+// on absolute deadlines, /proc/PID/status of every process of the run and, when the run has a
+// private memory cgroup, that cgroup's memory.stat. Polling misses short peaks (10 ms caught 6 of
+// 40 spikes), so the peak figure always comes from the kernel mark; the sampler gives the timeline
+// and the split.
+//
+// Two tree readings per sample:
+//  - the sum of RssAnon/RssFile/RssShmem over the processes (SamplerResult::peak, `sampled`). It
+//    counts a page once per process that maps it: a copy-on-write child that writes nothing
+//    doubles the anon, a vfork child (same address space until exec) doubles everything;
+//  - the tree reading (tree_point, `cgroup`): anon from the cgroup, where every page is charged
+//    once; mapped file and shmem the larger of the cgroup's and the largest single process's,
+//    since file pages first read by another cgroup (shared libraries, an earlier run's cache) are
+//    charged there, not here. Without a cgroup the tree reading is the sum.
+// With a cgroup the processes are its members (cgroup.procs), so an orphan or daemon that left
+// the root's subtree is still read.
 
 #include <sys/types.h>
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <span>
+#include <string>
 #include <thread>
 #include <vector>
 
 #include "base/status.h"
+#include "harness/cgroup.h"
 #include "reports/report.h"
 
 namespace peakbench {
@@ -25,21 +40,35 @@ struct TreeMemory {
   std::uint64_t anon_bytes = 0;
   std::uint64_t file_bytes = 0;
   std::uint64_t shmem_bytes = 0;
-  int processes = 0;  ///< processes read (vanished ones are skipped)
+  int processes = 0;                     ///< processes read (vanished ones are skipped)
+  std::uint64_t largest_file_bytes = 0;  ///< max over the processes of RssFile
+  std::uint64_t largest_shmem_bytes = 0;
 };
 
 /// Reads the tree rooted at `root` once (root, then /proc/PID/task/TID/children recursively).
 /// `scratch` is reused between calls so that sampling does not allocate.
 TreeMemory read_tree_memory(pid_t root, std::vector<pid_t>& scratch);
+/// Reads the processes `pids` once (e.g. a cgroup's members).
+TreeMemory read_processes_memory(std::span<const pid_t> pids);
+
+/// The tree reading of one sample: anon from the cgroup (each page once), file and shmem the
+/// larger of the cgroup's and the largest process's (see the file comment).
+TimelinePoint tree_point(double t_s, const CgroupMemoryStat& cgroup, const TreeMemory& processes);
 
 struct SamplerOptions {
   std::chrono::microseconds interval{5000};  ///< 5 ms by default; 1 ms on request
   std::optional<int> cpu;                    ///< pin the sampling thread here (see plan_cpus)
+  /// The run's private memory cgroup; empty: none, the tree is the root's descendants.
+  std::filesystem::path cgroup_dir;
+  CgroupVersion cgroup_version = CgroupVersion::none;
 };
 
 struct SamplerResult {
-  std::vector<TimelinePoint> timeline;  ///< every sample in which a process was found
-  TimelinePoint peak;                   ///< the sample of largest tree RSS (with its split)
+  std::vector<TimelinePoint> timeline;  ///< tree readings of every sample that found a process
+  TimelinePoint peak;                   ///< the sample of the largest process sum (with its split)
+  TimelinePoint tree_peak;              ///< the largest tree reading (with its split)
+  bool tree_from_cgroup = false;        ///< the tree readings came from the cgroup
+  std::string cgroup_error;             ///< the cgroup was given but could not be read
   std::uint64_t samples = 0;
   std::uint64_t missed_deadlines = 0;  ///< samples that started more than one interval late
   int max_processes = 0;               ///< largest tree seen

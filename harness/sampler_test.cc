@@ -6,6 +6,36 @@
 namespace peakbench {
 namespace {
 
+SamplerOptions options(std::chrono::microseconds interval, std::optional<int> cpu) {
+  SamplerOptions o;
+  o.interval = interval;
+  o.cpu = cpu;
+  return o;
+}
+
+// The tree reading: anon from the cgroup (each page once, however many processes map it); file
+// and shmem never below the largest single process, whose shared-library pages may be charged to
+// another cgroup.
+TEST(TreePoint, TakesAnonFromTheCgroupAndFileAtLeastFromTheLargestProcess) {
+  CgroupMemoryStat cgroup;
+  cgroup.anon_bytes = 300u << 20;  // a COW child: 300 MiB once
+  cgroup.file_mapped_bytes = 1u << 20;
+  cgroup.shmem_bytes = 0;
+  TreeMemory processes;
+  processes.anon_bytes = 600u << 20;  // ... twice in the process sum
+  processes.file_bytes = 14u << 20;
+  processes.largest_file_bytes = 7u << 20;
+  processes.largest_shmem_bytes = 4096;
+  TimelinePoint p = tree_point(1.5, cgroup, processes);
+  EXPECT_EQ(p.t_s, 1.5);
+  EXPECT_EQ(p.anon_bytes, 300u << 20);
+  EXPECT_EQ(p.file_bytes, 7u << 20);
+  EXPECT_EQ(p.shmem_bytes, 4096u);
+  EXPECT_EQ(p.rss_bytes, p.anon_bytes + p.file_bytes + p.shmem_bytes);
+  cgroup.file_mapped_bytes = 9u << 20;
+  EXPECT_EQ(tree_point(0, cgroup, processes).file_bytes, 9u << 20);
+}
+
 TimelinePoint at(double t_s, std::uint64_t rss_bytes) { return {t_s, rss_bytes, rss_bytes, 0, 0}; }
 
 TEST(Decimate, KeepsShortTimelinesAsTheyAre) {
@@ -46,7 +76,7 @@ TEST(TreeMemory, ReadsThisProcessAndSkipsAVanishedOne) {
 }
 
 TEST(Sampler, SamplesUntilStoppedAndRefusesASecondStart) {
-  Sampler sampler(SamplerOptions{std::chrono::milliseconds(1), std::nullopt});
+  Sampler sampler(options(std::chrono::milliseconds(1), std::nullopt));
   auto origin = std::chrono::steady_clock::now();
   ASSERT_TRUE(sampler.start(::getpid(), origin).ok());
   EXPECT_FALSE(sampler.start(::getpid(), origin).ok());
@@ -66,10 +96,10 @@ TEST(Sampler, PinsItsThreadWhenAsked) {
     GTEST_SKIP() << "fewer than two CPUs";
   }
   EXPECT_NE(*plan.subject_cpu, *plan.sampler_cpu);
-  Sampler sampler(SamplerOptions{std::chrono::milliseconds(5), plan.sampler_cpu});
+  Sampler sampler(options(std::chrono::milliseconds(5), plan.sampler_cpu));
   ASSERT_TRUE(sampler.start(::getpid(), std::chrono::steady_clock::now()).ok());
   (void)sampler.stop();
-  Sampler bad(SamplerOptions{std::chrono::milliseconds(5), CPU_SETSIZE - 1});
+  Sampler bad(options(std::chrono::milliseconds(5), CPU_SETSIZE - 1));
   EXPECT_FALSE(bad.start(::getpid(), std::chrono::steady_clock::now()).ok());
 }
 

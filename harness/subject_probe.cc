@@ -68,7 +68,10 @@ void SubjectProbe::begin(SubjectPhase phase) {
     report_.hwm_reset_failed = true;
   }
   if (mallctl_ != nullptr) {
-    // thread.peak (jemalloc 5.3): this thread's allocated-minus-freed high-water mark.
+    // thread.peak (jemalloc 5.3) is this thread's allocated-minus-freed high-water mark since its
+    // reset; what the thread had live at the reset (its cumulative thread.allocated minus
+    // thread.deallocated) is added at the end, so the phase's heap peak is absolute.
+    heap_live_at_reset_ = thread_live_heap_bytes();
     mallctl_("thread.peak.reset", nullptr, nullptr, nullptr, 0);
   }
   open_phase_ = phase;
@@ -86,7 +89,7 @@ void SubjectProbe::end(SubjectPhase phase) {
     std::uint64_t heap_peak = 0;
     std::size_t size = sizeof heap_peak;
     if (mallctl_("thread.peak.read", &heap_peak, &size, nullptr, 0) == 0) {
-      peak.heap_peak = Figure{heap_peak, Method::jemalloc};
+      peak.heap_peak = Figure{heap_live_at_reset_ + heap_peak, Method::jemalloc};
     }
   }
   // A phase ended without its begin() (not expected) starts where the previous one ended.
@@ -94,6 +97,21 @@ void SubjectProbe::end(SubjectPhase phase) {
   peak.end_s = end_s;
   report_.phases.push_back(std::move(peak));
   open_phase_.reset();
+}
+
+std::uint64_t SubjectProbe::thread_live_heap_bytes() const {
+  std::uint64_t allocated = 0;
+  std::uint64_t deallocated = 0;
+  std::size_t size = sizeof allocated;
+  if (mallctl_("thread.allocated", &allocated, &size, nullptr, 0) != 0) {
+    return 0;
+  }
+  size = sizeof deallocated;
+  if (mallctl_("thread.deallocated", &deallocated, &size, nullptr, 0) != 0) {
+    return 0;
+  }
+  // Memory another thread allocated and this one freed can make the difference negative.
+  return allocated > deallocated ? allocated - deallocated : 0;
 }
 
 SubjectReport SubjectProbe::snapshot() {

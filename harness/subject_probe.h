@@ -2,7 +2,9 @@
 // The PhaseProbe a built-in subject runs with inside the harness (DESIGN §4). At the start of each
 // phase it resets the kernel's high-water mark (`echo 5 > /proc/self/clear_refs`) and, when
 // jemalloc is loaded, its `thread.peak`; at the end it reads VmHWM and `thread.peak.read`: exact
-// per-phase peaks. A reset also lowers what wait4() reports later, so the probe keeps the overall
+// per-phase peaks. The heap peak is absolute: the main thread's live heap at the phase start
+// (thread.allocated - thread.deallocated) plus thread.peak, so a phase that begins holding a body
+// counts it. A reset also lowers what wait4() reports later, so the probe keeps the overall
 // peak itself (max over the phases and the marks before them) and publishes everything as one JSON
 // document on the report pipe (launcher.h: fd 3, PEAKBENCH_REPORT_FD).
 //
@@ -73,6 +75,8 @@ class SubjectProbe final : public PhaseProbe {
 
  private:
   double now_s() const;
+  /// jemalloc's live heap of this thread: thread.allocated - thread.deallocated (0 without).
+  std::uint64_t thread_live_heap_bytes() const;
   int fd_;
   std::chrono::steady_clock::time_point start_;
   SubjectReport report_;
@@ -80,6 +84,7 @@ class SubjectProbe final : public PhaseProbe {
   double phase_start_s_ = 0;
   using Mallctl = int (*)(const char*, void*, std::size_t*, void*, std::size_t);
   Mallctl mallctl_ = nullptr;
+  std::uint64_t heap_live_at_reset_ = 0;
 };
 
 /// The report fd from PEAKBENCH_REPORT_FD's value; empty when unset, empty or not a descriptor.

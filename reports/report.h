@@ -82,6 +82,13 @@ struct RunRecord {
   std::optional<Figure> sampled_peak_anon;  ///< anon/file/shmem at the sample of max RSS
   std::optional<Figure> sampled_peak_file;
   std::optional<Figure> sampled_peak_shmem;
+  /// The tree's largest resident total, anon + mapped file + shmem (page cache excluded), with its
+  /// split: from the run's cgroup (cgroup), where a shared, copy-on-write or vfork page counts
+  /// once; without one, the process sum (sampled, and a note says it may double-count).
+  std::optional<Figure> tree_peak_rss;
+  std::optional<Figure> tree_peak_anon;
+  std::optional<Figure> tree_peak_file;
+  std::optional<Figure> tree_peak_shmem;
   std::vector<PhasePeak> phases;
   /// The largest process of the tree (taskstats: every process, whoever reaped it; otherwise the
   /// root and the orphans the launcher reaped) and how many processes were seen.
@@ -159,6 +166,9 @@ struct ReportMeta {
   std::string started_at;                             ///< ISO 8601 UTC
   std::string suite;                                  ///< suite file, if any
   double sample_interval_ms = 0;
+  /// Warm runs' page cache policy: "keep" (the cold run's pages stay cached) or "drop" (evicted
+  /// before each warm run); empty in older reports.
+  std::string page_cache;
   std::string shard;  ///< "I/N" when sharded, else empty
   /// Added by reports: set by `peakbench merge`, the shard (or file, when unsharded) of each input.
   std::vector<std::string> merged_shards;

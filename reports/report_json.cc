@@ -50,6 +50,9 @@ Json meta_json(const ReportMeta& meta) {
       {"sample_interval_ms", meta.sample_interval_ms},
       {"shard", meta.shard},
   };
+  if (!meta.page_cache.empty()) {
+    j["page_cache"] = meta.page_cache;
+  }
   if (!meta.merged_shards.empty()) {
     j["merged_shards"] = meta.merged_shards;
   }
@@ -106,6 +109,10 @@ Json run_json(const RunRecord& run) {
   put_optional(j, "sampled_peak_anon", run.sampled_peak_anon);
   put_optional(j, "sampled_peak_file", run.sampled_peak_file);
   put_optional(j, "sampled_peak_shmem", run.sampled_peak_shmem);
+  put_optional(j, "tree_peak_rss", run.tree_peak_rss);
+  put_optional(j, "tree_peak_anon", run.tree_peak_anon);
+  put_optional(j, "tree_peak_file", run.tree_peak_file);
+  put_optional(j, "tree_peak_shmem", run.tree_peak_shmem);
   Json phases = Json::array();
   for (const PhasePeak& phase : run.phases) {
     phases.push_back(phase_json(phase));
@@ -331,6 +338,7 @@ ReportMeta read_meta(const Node& m) {
   meta.suite = m.str_or("suite", "");
   meta.sample_interval_ms = m.number_or("sample_interval_ms", 0);
   meta.shard = m.str_or("shard", "");
+  meta.page_cache = m.str_or("page_cache", "");
   if (m.has("merged_shards")) {
     const nlohmann::json& shards = m.array("merged_shards");
     for (std::size_t i = 0; i < shards.size(); ++i) {
@@ -401,6 +409,10 @@ RunRecord read_run(const Node& r, int version) {
   run.sampled_peak_anon = r.optional_figure("sampled_peak_anon");
   run.sampled_peak_file = r.optional_figure("sampled_peak_file");
   run.sampled_peak_shmem = r.optional_figure("sampled_peak_shmem");
+  run.tree_peak_rss = r.optional_figure("tree_peak_rss");
+  run.tree_peak_anon = r.optional_figure("tree_peak_anon");
+  run.tree_peak_file = r.optional_figure("tree_peak_file");
+  run.tree_peak_shmem = r.optional_figure("tree_peak_shmem");
   if (r.has("phases")) {
     const nlohmann::json& phases = r.array("phases");
     for (std::size_t i = 0; i < phases.size(); ++i) {

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <optional>
 
 #include "reports/report.h"
 #include "tests/run_peakbench.h"
@@ -48,9 +49,9 @@ TEST(Run, StreamingPeaksAreFlatInTheBodySize) {
     const RunRecord* large = find_run(report, "streaming", phase, 256 * kMiB);
     ASSERT_TRUE(small && large) << phase;
     ASSERT_TRUE(small->ok && large->ok) << phase;
-    const double delta_mib =
-        (static_cast<double>(large->peak_rss->bytes) - static_cast<double>(small->peak_rss->bytes)) /
-        kMiB;
+    const double delta_mib = (static_cast<double>(large->peak_rss->bytes) -
+                              static_cast<double>(small->peak_rss->bytes)) /
+                             kMiB;
     EXPECT_LT(std::abs(delta_mib), 2.0)
         << phase << ": 32 MiB and 256 MiB bodies differ by " << delta_mib << " MiB";
   }
@@ -178,13 +179,37 @@ TEST(Run, WithJemallocEachPhaseAlsoHasItsHeapPeak) {
   const RunRecord* cold = find_run(report, "whole-body", "cold", 32 * kMiB);
   ASSERT_NE(cold, nullptr);
   bool saw_body_sized_heap = false;
+  std::optional<std::uint64_t> cache_write_heap;
   for (const PhasePeak& phase : cold->phases) {
     ASSERT_TRUE(phase.heap_peak.has_value()) << phase.phase;
     EXPECT_EQ(phase.heap_peak->method, Method::jemalloc);
     // The download buffers the whole body: its heap peak is at least B.
     if (phase.phase == "download") saw_body_sized_heap = phase.heap_peak->bytes >= 32 * kMiB;
+    if (phase.phase == "cache-write") cache_write_heap = phase.heap_peak->bytes;
   }
   EXPECT_TRUE(saw_body_sized_heap);
+  // The heap peak is absolute: the cache write starts holding the body (B, live at the phase's
+  // start) and serializes it into a second buffer: about two bodies, not the one made inside it.
+  ASSERT_TRUE(cache_write_heap.has_value());
+  EXPECT_GE(*cache_write_heap, 2 * 32 * kMiB);
+  EXPECT_LT(*cache_write_heap, 2 * 32 * kMiB + 24 * kMiB);
+}
+
+TEST(Run, ThePageCachePolicyIsAStatedConditionOfTheReport) {
+  TempDir dir("run-page-cache");
+  for (const char* policy : {"keep", "drop"}) {
+    const std::filesystem::path out = dir / (std::string(policy) + ".json");
+    const CliResult result =
+        run_peakbench({"run", "--strategy", "streaming", "--size", "16MiB", "--phase", "cold,warm",
+                       "--repeat", "1", "--page-cache", policy, "--out", out.string()});
+    ASSERT_EQ(result.exit_status, 0) << result.err;
+    const Report report = read_back(out);
+    EXPECT_EQ(report.meta.page_cache, policy);
+    const RunRecord* warm = find_run(report, "streaming", "warm", 16 * kMiB);
+    ASSERT_NE(warm, nullptr);
+    EXPECT_TRUE(warm->ok) << warm->error;
+    EXPECT_EQ(warm->cache_outcome, "hit") << policy;  // evicted or not, the entry is there
+  }
 }
 
 TEST(Run, BadInputIsOneLineAndExitStatusTwo) {
