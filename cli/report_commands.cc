@@ -59,7 +59,7 @@ ExitCode run_table(const TableOptions& options) {
   auto table_format = parse_table_format(options.format);
   if (!export_format && !table_format) {
     return fail(ExitCode::usage, fmt::format("unknown format '{}' (expected md, csv, json, gbench, "
-                                             "custom-smaller or bmf)",
+                                             "gbench-aggregates, custom-smaller or bmf)",
                                              options.format));
   }
   auto report = read_report(options.report);
@@ -70,6 +70,15 @@ ExitCode run_table(const TableOptions& options) {
     std::cout << render_export(*report, *export_format);
   } else {
     std::cout << render(build_report_table(*report), *table_format);
+  }
+  // Said, never a failing status: only `gate` fails a build (STYLE rule 12).
+  const std::vector<std::string> failed = failed_scenario_lines(*report);
+  if (!failed.empty()) {
+    std::cerr << fmt::format("peakbench: warning: {} has {} scenario{} with failed runs:\n",
+                             options.report, failed.size(), failed.size() == 1 ? "" : "s");
+    for (const std::string& line : failed) {
+      std::cerr << "  " << line << '\n';
+    }
   }
   return ExitCode::ok;
 }
@@ -214,8 +223,9 @@ void add_report_commands(Commands& commands) {
                                  [o] { return run_table(*o); });
     sub->add_option("report", o->report, "report JSON")->required();
     sub->add_option("--format", o->format,
-                    "md (default), csv, json; exports: gbench (Google Benchmark JSON), "
-                    "custom-smaller (github-action-benchmark), bmf (Bencher)");
+                    "md (default), csv, json; exports (docs/exports.md): gbench (Google Benchmark "
+                    "JSON), gbench-aggregates (its aggregates only), custom-smaller "
+                    "(github-action-benchmark), bmf (Bencher)");
   }
   {
     auto o = std::make_shared<CompareOptions>();

@@ -31,7 +31,8 @@ TEST(Compare, GivesDeltaRatioAndNoiseFromMedians) {
   ASSERT_EQ(c.rows.size(), 1u);
   EXPECT_EQ(c.rows[0].delta_bytes, -500 * 1024);
   EXPECT_DOUBLE_EQ(c.rows[0].ratio, 0.5);
-  EXPECT_FALSE(c.rows[0].within_noise);
+  EXPECT_FALSE(c.rows[0].same);
+  EXPECT_EQ(c.rows[0].noise_bytes, 20u * 1024);  // the before spread, above 0.5% of 1000 KiB
 
   const Table table = build_comparison_table(c);
   ASSERT_EQ(table.rows.size(), 1u);
@@ -41,18 +42,36 @@ TEST(Compare, GivesDeltaRatioAndNoiseFromMedians) {
   EXPECT_EQ(row[3].text, "-500");
   EXPECT_EQ(row[4].text, "-50.0%");
   EXPECT_EQ(row[5].text, "0.50×");
-  EXPECT_EQ(row[6].text, "lower");
+  EXPECT_EQ(row[6].text, "±2.0%");
+  EXPECT_EQ(row[7].text, "lower");
 }
 
-TEST(Compare, OverlappingRangesAreWithinNoise) {
+TEST(Compare, ADifferenceWithinTheRepetitionsSpreadIsTheSame) {
   const Report before =
       of({run("s", "warm", 0, 100), run("s", "warm", 1, 110), run("s", "warm", 2, 120)});
   const Report after =
       of({run("s", "warm", 0, 118), run("s", "warm", 1, 125), run("s", "warm", 2, 130)});
   const Comparison c = compare_reports(before, after);
   ASSERT_EQ(c.rows.size(), 1u);
-  EXPECT_TRUE(c.rows[0].within_noise);
-  EXPECT_EQ(build_comparison_table(c).rows[0][6].text, "within noise");
+  EXPECT_EQ(c.rows[0].noise_bytes, 20u);
+  EXPECT_TRUE(c.rows[0].same);  // +15 bytes, spread 20
+  const Table table = build_comparison_table(c);
+  EXPECT_EQ(table.rows[0][6].text, "±18.2%");
+  EXPECT_EQ(table.rows[0][7].text, "same");
+}
+
+TEST(Compare, SingleRunsWithinTheFloorAreTheSameAndPastItAChange) {
+  const std::uint64_t mib500 = 500u << 20;
+  // 0.1% apart, one run each: no spread, the 0.5% floor decides (issue: A/A said lower/higher).
+  Comparison c = compare_reports(of({run("s", "cold", 0, mib500)}),
+                                 of({run("s", "cold", 0, mib500 + mib500 / 1000)}));
+  ASSERT_EQ(c.rows.size(), 1u);
+  EXPECT_TRUE(c.rows[0].same);
+  EXPECT_EQ(build_comparison_table(c).rows[0][6].text, "±0.5%");
+  c = compare_reports(of({run("s", "cold", 0, mib500)}),
+                      of({run("s", "cold", 0, mib500 + mib500 / 100)}));
+  EXPECT_FALSE(c.rows[0].same);
+  EXPECT_EQ(build_comparison_table(c).rows[0][7].text, "higher");
 }
 
 TEST(Compare, ScenariosInOneReportOnlyAreNotedAndFailuresShown) {
@@ -66,9 +85,9 @@ TEST(Compare, ScenariosInOneReportOnlyAreNotedAndFailuresShown) {
   EXPECT_EQ(c.only_after.size(), 1u);
   EXPECT_TRUE(c.rows[1].failed);
   const Table table = build_comparison_table(c);
-  EXPECT_EQ(table.rows[0][6].text, "same");
+  EXPECT_EQ(table.rows[0][7].text, "same");
   EXPECT_EQ(table.rows[1][1].text, "failed");
-  EXPECT_EQ(table.rows[1][6].text, "failed");
+  EXPECT_EQ(table.rows[1][7].text, "failed");
   const std::string md = render_markdown(table);
   EXPECT_NE(md.find("Only in BEFORE: gone/cold/1MiB."), std::string::npos);
   EXPECT_NE(md.find("Only in AFTER: new/warm/1MiB."), std::string::npos);
