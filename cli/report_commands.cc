@@ -15,9 +15,11 @@
 #include "reports/compare.h"
 #include "reports/export.h"
 #include "reports/gate.h"
+#include "reports/junit.h"
 #include "reports/merge.h"
 #include "reports/plot.h"
 #include "reports/report.h"
+#include "reports/step_summary.h"
 #include "reports/table.h"
 
 namespace peakbench {
@@ -151,17 +153,21 @@ ExitCode run_gate(const GateOptions& options) {
   std::cout << render_markdown(build_gate_table(*verdict));
 
   if (!options.junit.empty()) {
-    if (Status written = write_file_atomically(options.junit, render_junit(*verdict)); !written) {
+    if (Status written = write_file_atomically(options.junit, render_junit(*verdict, *report));
+        !written) {
       return fail(ExitCode::usage, written.message());
     }
   }
   if (const char* summary = std::getenv("GITHUB_STEP_SUMMARY");
       summary != nullptr && *summary != '\0') {
-    // Appended, not replaced: other steps of the job write to the same file.
+    // Appended, not replaced: other steps of the job write to the same file. A summary that
+    // cannot be written is a warning: the verdict, not the summary, decides the exit status.
     std::ofstream out(summary, std::ios::app);
     out << render_step_summary(*verdict);
+    out.flush();
     if (!out) {
-      return fail(ExitCode::usage, fmt::format("cannot append to GITHUB_STEP_SUMMARY {}", summary));
+      std::cerr << fmt::format(
+          "peakbench: warning: cannot append the summary to GITHUB_STEP_SUMMARY ({})\n", summary);
     }
   }
   if (verdict->passed()) {
