@@ -15,6 +15,7 @@
 #include "reports/compare.h"
 #include "reports/export.h"
 #include "reports/gate.h"
+#include "reports/html.h"
 #include "reports/junit.h"
 #include "reports/merge.h"
 #include "reports/plot.h"
@@ -220,6 +221,17 @@ ExitCode run_plot(const PlotOptions& options) {
   return ExitCode::ok;
 }
 
+ExitCode run_html_report(const PlotOptions& options) {
+  auto report = read_report(options.report);
+  if (!report) {
+    return fail(ExitCode::usage, report.message());
+  }
+  if (Status written = write_file_atomically(options.out, render_html_report(*report)); !written) {
+    return fail(ExitCode::usage, written.message());
+  }
+  return ExitCode::ok;
+}
+
 }  // namespace
 
 void add_report_commands(Commands& commands) {
@@ -267,6 +279,14 @@ void add_report_commands(Commands& commands) {
                                  [o] { return run_plot(*o); });
     sub->add_option("report", o->report, "report JSON")->required();
     sub->add_option("--out", o->out, "SVG file to write")->required();
+  }
+  {
+    auto o = std::make_shared<PlotOptions>();
+    CLI::App* sub = commands.add(
+        "report", "Write a report as one self-contained HTML page (table, timelines, failures)",
+        [o] { return run_html_report(*o); });
+    sub->add_option("report", o->report, "report JSON")->required();
+    sub->add_option("--out", o->out, "HTML file to write")->required();
   }
 }
 
