@@ -66,8 +66,9 @@ Comparison compare_reports(const Report& before, const Report& after) {
       }
       const auto floor = static_cast<std::uint64_t>(
           std::ceil(kNoiseFloor * static_cast<double>(then->median_peak_rss_bytes)));
-      delta.noise_bytes = std::max({floor, then->max_peak_rss_bytes - then->min_peak_rss_bytes,
-                                    now.max_peak_rss_bytes - now.min_peak_rss_bytes});
+      delta.noise_bytes =
+          std::max({floor, kNoiseFloorBytes, then->max_peak_rss_bytes - then->min_peak_rss_bytes,
+                    now.max_peak_rss_bytes - now.min_peak_rss_bytes});
       const std::uint64_t distance = delta.delta_bytes < 0
                                          ? static_cast<std::uint64_t>(-delta.delta_bytes)
                                          : static_cast<std::uint64_t>(delta.delta_bytes);
@@ -140,8 +141,8 @@ Table build_comparison_table(const Comparison& comparison) {
   table.notes.push_back(
       fmt::format("Median peak RSS (kernel-hwm) of the successful runs. same: the medians differ "
                   "by no more than the noise, the larger of the repetitions' spread (max - min) "
-                  "in either report and {:.1f}% of BEFORE.",
-                  kNoiseFloor * 100));
+                  "in either report, {:.1f}% of BEFORE and {} KiB.",
+                  kNoiseFloor * 100, kNoiseFloorBytes / 1024));
   for (const ScenarioDelta& d : comparison.rows) {
     if (d.before.failed > 0) {
       table.notes.push_back(fmt::format("{}: {} of {} runs failed in BEFORE.", d.key.to_string(),

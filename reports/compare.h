@@ -19,7 +19,7 @@ struct ScenarioDelta {
   std::int64_t delta_bytes = 0;  ///< after - before (medians)
   double ratio = 0;              ///< after / before; 0 when before is 0
   /// How far apart the medians may be and still be the same: the larger of the two reports'
-  /// repetition spreads (max - min) and kNoiseFloor of the before median.
+  /// repetition spreads (max - min), kNoiseFloor of the before median and kNoiseFloorBytes.
   std::uint64_t noise_bytes = 0;
   /// |delta_bytes| <= noise_bytes: the verdict is "same".
   bool same = false;
@@ -27,9 +27,10 @@ struct ScenarioDelta {
   bool failed = false;
 };
 
-/// The smallest difference `compare` calls a change: 0.5% of the before median (two runs of one
-/// binary differ by up to 0.4 MB at 500 MiB, DESIGN §6).
+/// The smallest difference `compare` calls a change: 0.5% of the before median, and at least
+/// 512 KiB (two runs of one binary differ by up to 0.4 MB, DESIGN §6; 276 KB at 46 MB was seen).
 inline constexpr double kNoiseFloor = 0.005;
+inline constexpr std::uint64_t kNoiseFloorBytes = 512 * 1024;
 
 struct Comparison {
   std::vector<ScenarioDelta> rows;       ///< in the after report's scenario order
