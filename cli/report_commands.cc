@@ -15,9 +15,12 @@
 #include "reports/compare.h"
 #include "reports/export.h"
 #include "reports/gate.h"
+#include "reports/html.h"
+#include "reports/junit.h"
 #include "reports/merge.h"
 #include "reports/plot.h"
 #include "reports/report.h"
+#include "reports/step_summary.h"
 #include "reports/table.h"
 
 namespace peakbench {
@@ -59,7 +62,7 @@ ExitCode run_table(const TableOptions& options) {
   auto table_format = parse_table_format(options.format);
   if (!export_format && !table_format) {
     return fail(ExitCode::usage, fmt::format("unknown format '{}' (expected md, csv, json, gbench, "
-                                             "custom-smaller or bmf)",
+                                             "gbench-aggregates, custom-smaller or bmf)",
                                              options.format));
   }
   auto report = read_report(options.report);
@@ -70,6 +73,15 @@ ExitCode run_table(const TableOptions& options) {
     std::cout << render_export(*report, *export_format);
   } else {
     std::cout << render(build_report_table(*report), *table_format);
+  }
+  // Said, never a failing status: only `gate` fails a build (STYLE rule 12).
+  const std::vector<std::string> failed = failed_scenario_lines(*report);
+  if (!failed.empty()) {
+    std::cerr << fmt::format("peakbench: warning: {} has {} scenario{} with failed runs:\n",
+                             options.report, failed.size(), failed.size() == 1 ? "" : "s");
+    for (const std::string& line : failed) {
+      std::cerr << "  " << line << '\n';
+    }
   }
   return ExitCode::ok;
 }
@@ -142,17 +154,21 @@ ExitCode run_gate(const GateOptions& options) {
   std::cout << render_markdown(build_gate_table(*verdict));
 
   if (!options.junit.empty()) {
-    if (Status written = write_file_atomically(options.junit, render_junit(*verdict)); !written) {
+    if (Status written = write_file_atomically(options.junit, render_junit(*verdict, *report));
+        !written) {
       return fail(ExitCode::usage, written.message());
     }
   }
   if (const char* summary = std::getenv("GITHUB_STEP_SUMMARY");
       summary != nullptr && *summary != '\0') {
-    // Appended, not replaced: other steps of the job write to the same file.
+    // Appended, not replaced: other steps of the job write to the same file. A summary that
+    // cannot be written is a warning: the verdict, not the summary, decides the exit status.
     std::ofstream out(summary, std::ios::app);
     out << render_step_summary(*verdict);
+    out.flush();
     if (!out) {
-      return fail(ExitCode::usage, fmt::format("cannot append to GITHUB_STEP_SUMMARY {}", summary));
+      std::cerr << fmt::format(
+          "peakbench: warning: cannot append the summary to GITHUB_STEP_SUMMARY ({})\n", summary);
     }
   }
   if (verdict->passed()) {
@@ -205,6 +221,17 @@ ExitCode run_plot(const PlotOptions& options) {
   return ExitCode::ok;
 }
 
+ExitCode run_html_report(const PlotOptions& options) {
+  auto report = read_report(options.report);
+  if (!report) {
+    return fail(ExitCode::usage, report.message());
+  }
+  if (Status written = write_file_atomically(options.out, render_html_report(*report)); !written) {
+    return fail(ExitCode::usage, written.message());
+  }
+  return ExitCode::ok;
+}
+
 }  // namespace
 
 void add_report_commands(Commands& commands) {
@@ -214,8 +241,9 @@ void add_report_commands(Commands& commands) {
                                  [o] { return run_table(*o); });
     sub->add_option("report", o->report, "report JSON")->required();
     sub->add_option("--format", o->format,
-                    "md (default), csv, json; exports: gbench (Google Benchmark JSON), "
-                    "custom-smaller (github-action-benchmark), bmf (Bencher)");
+                    "md (default), csv, json; exports (docs/exports.md): gbench (Google Benchmark "
+                    "JSON), gbench-aggregates (its aggregates only), custom-smaller "
+                    "(github-action-benchmark), bmf (Bencher)");
   }
   {
     auto o = std::make_shared<CompareOptions>();
@@ -251,6 +279,14 @@ void add_report_commands(Commands& commands) {
                                  [o] { return run_plot(*o); });
     sub->add_option("report", o->report, "report JSON")->required();
     sub->add_option("--out", o->out, "SVG file to write")->required();
+  }
+  {
+    auto o = std::make_shared<PlotOptions>();
+    CLI::App* sub = commands.add(
+        "report", "Write a report as one self-contained HTML page (table, timelines, failures)",
+        [o] { return run_html_report(*o); });
+    sub->add_option("report", o->report, "report JSON")->required();
+    sub->add_option("--out", o->out, "HTML file to write")->required();
   }
 }
 

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <fstream>
 #include <sstream>
@@ -44,25 +45,80 @@ std::string shell_quote(const std::string& text) {
   return quoted + "'";
 }
 
+std::string read_line(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  return line;
+}
+
+// Number of CPUs in a sysfs list such as "0-3,8,10-11".
+int count_cpu_list(const std::string& list) {
+  int count = 0;
+  std::stringstream items(list);
+  std::string item;
+  while (std::getline(items, item, ',')) {
+    const std::size_t dash = item.find('-');
+    if (dash == std::string::npos) {
+      count += item.empty() ? 0 : 1;
+    } else {
+      count += std::atoi(item.c_str() + dash + 1) - std::atoi(item.c_str()) + 1;
+    }
+  }
+  return count;
+}
+
 }  // namespace
+
+std::vector<CpuCache> read_cpu_caches(const std::filesystem::path& dir) {
+  std::vector<CpuCache> caches;
+  for (int index = 0;; ++index) {
+    const std::filesystem::path entry = dir / ("index" + std::to_string(index));
+    const std::string size = read_line(entry / "size");  // "48K", "2048K", "32M"
+    if (size.empty()) {
+      break;
+    }
+    CpuCache cache;
+    cache.type = read_line(entry / "type");
+    cache.level = std::atoi(read_line(entry / "level").c_str());
+    char* end = nullptr;
+    cache.size_bytes = std::strtoull(size.c_str(), &end, 10);
+    if (*end == 'K') {
+      cache.size_bytes <<= 10;
+    } else if (*end == 'M') {
+      cache.size_bytes <<= 20;
+    }
+    cache.num_sharing = count_cpu_list(read_line(entry / "shared_cpu_list"));
+    caches.push_back(std::move(cache));
+  }
+  return caches;
+}
 
 HostInfo read_host_info() {
   HostInfo host;
   utsname names{};
   if (::uname(&names) == 0) {
     host.kernel = std::string(names.sysname) + " " + names.release;
+    host.hostname = names.nodename;
   }
   std::ifstream cpuinfo("/proc/cpuinfo");
   std::string line;
   while (std::getline(cpuinfo, line)) {
-    if (line.rfind("model name", 0) == 0) {
-      std::size_t colon = line.find(':');
-      if (colon != std::string::npos) {
-        host.cpu_model = line.substr(line.find_first_not_of(' ', colon + 1));
-      }
-      break;
+    const std::size_t colon = line.find(':');
+    if (colon == std::string::npos || colon + 2 > line.size()) {
+      continue;
+    }
+    const std::string value = line.substr(colon + 2);
+    if (line.rfind("model name", 0) == 0 && host.cpu_model.empty()) {
+      host.cpu_model = value;
+    } else if (line.rfind("cpu MHz", 0) == 0 && host.mhz_per_cpu == 0) {
+      host.mhz_per_cpu = std::strtod(value.c_str(), nullptr);
+    }
+    if (line.empty() || (!host.cpu_model.empty() && host.mhz_per_cpu > 0)) {
+      break;  // the first CPU's block is enough
     }
   }
+  host.caches = read_cpu_caches("/sys/devices/system/cpu/cpu0/cache");
   long cores = ::sysconf(_SC_NPROCESSORS_ONLN);
   host.cores = cores > 0 ? static_cast<int>(cores) : 0;
   std::ifstream meminfo("/proc/meminfo");

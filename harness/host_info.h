@@ -4,14 +4,19 @@
 #include <chrono>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "reports/report.h"
 
 namespace peakbench {
 
-/// Kernel release (uname), CPU model (/proc/cpuinfo), online cores, total memory (/proc/meminfo).
-/// Fields it cannot read stay empty or zero.
+/// Kernel release and host name (uname), CPU model and MHz (/proc/cpuinfo), online cores, total
+/// memory (/proc/meminfo), cpu0's caches (sysfs). Fields it cannot read stay empty or zero.
 HostInfo read_host_info();
+
+/// The caches under a sysfs directory such as /sys/devices/system/cpu/cpu0/cache (index0, ...);
+/// empty when there is none.
+std::vector<CpuCache> read_cpu_caches(const std::filesystem::path& dir);
 
 struct GitInfo {
   std::string commit;  ///< full hash of HEAD; empty when `dir` is not in a git checkout

@@ -1,6 +1,9 @@
 #include "harness/host_info.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <fstream>
 
 namespace peakbench {
 namespace {
@@ -11,6 +14,33 @@ TEST(HostInfoTest, ReadsKernelCpuCoresAndMemory) {
   EXPECT_FALSE(host.cpu_model.empty());
   EXPECT_GE(host.cores, 1);
   EXPECT_GT(host.memory_bytes, 0u);
+}
+
+TEST(HostInfoTest, ReadsCachesAsSysfsSpellsThem) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("peakbench-caches-" + std::to_string(::getpid()));
+  auto put = [&](const std::string& index, const std::string& file, const std::string& text) {
+    std::filesystem::create_directories(dir / index);
+    std::ofstream(dir / index / file) << text << "\n";
+  };
+  put("index0", "size", "48K");
+  put("index0", "type", "Data");
+  put("index0", "level", "1");
+  put("index0", "shared_cpu_list", "0-1");
+  put("index1", "size", "32M");
+  put("index1", "type", "Unified");
+  put("index1", "level", "3");
+  put("index1", "shared_cpu_list", "0-3,8,10-11");
+  const std::vector<CpuCache> caches = read_cpu_caches(dir);
+  std::filesystem::remove_all(dir);
+  ASSERT_EQ(caches.size(), 2u);
+  EXPECT_EQ(caches[0].type, "Data");
+  EXPECT_EQ(caches[0].level, 1);
+  EXPECT_EQ(caches[0].size_bytes, 48u << 10);
+  EXPECT_EQ(caches[0].num_sharing, 2);
+  EXPECT_EQ(caches[1].size_bytes, 32u << 20);
+  EXPECT_EQ(caches[1].num_sharing, 7);
+  EXPECT_TRUE(read_cpu_caches(dir).empty());
 }
 
 TEST(GitInfoTest, ReadsTheCheckoutAndNothingOutsideOne) {

@@ -194,6 +194,7 @@ Result<fs::path> make_work_dir(const RunOptions& options) {
 ReportMeta make_meta(const RunOptions& options) {
   ReportMeta meta;
   meta.peakbench_version = kVersion;
+  meta.build_type = PEAKBENCH_BUILD_TYPE;
   const GitInfo git = read_git_info(fs::current_path());
   meta.git_commit = git.commit;
   meta.git_branch = git.branch;

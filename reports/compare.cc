@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 
 namespace peakbench {
 namespace {
@@ -63,8 +64,15 @@ Comparison compare_reports(const Report& before, const Report& after) {
         delta.ratio = static_cast<double>(now.median_peak_rss_bytes) /
                       static_cast<double>(then->median_peak_rss_bytes);
       }
-      delta.within_noise = now.min_peak_rss_bytes <= then->max_peak_rss_bytes &&
-                           then->min_peak_rss_bytes <= now.max_peak_rss_bytes;
+      const auto floor = static_cast<std::uint64_t>(
+          std::ceil(kNoiseFloor * static_cast<double>(then->median_peak_rss_bytes)));
+      delta.noise_bytes =
+          std::max({floor, kNoiseFloorBytes, then->max_peak_rss_bytes - then->min_peak_rss_bytes,
+                    now.max_peak_rss_bytes - now.min_peak_rss_bytes});
+      const std::uint64_t distance = delta.delta_bytes < 0
+                                         ? static_cast<std::uint64_t>(-delta.delta_bytes)
+                                         : static_cast<std::uint64_t>(delta.delta_bytes);
+      delta.same = distance <= delta.noise_bytes;
     }
     comparison.rows.push_back(std::move(delta));
   }
@@ -81,7 +89,7 @@ Table build_comparison_table(const Comparison& comparison) {
   table.columns = {{"scenario", Align::left},  {"before KB", Align::right},
                    {"after KB", Align::right}, {"delta KB", Align::right},
                    {"change", Align::right},   {"ratio", Align::right},
-                   {"verdict", Align::left}};
+                   {"noise", Align::right},    {"verdict", Align::left}};
   for (const ScenarioDelta& d : comparison.rows) {
     std::vector<Cell> row{Cell::of_text(d.key.to_string())};
     auto peak_cell = [](const ScenarioSummary& s) {
@@ -94,7 +102,7 @@ Table build_comparison_table(const Comparison& comparison) {
     row.push_back(peak_cell(d.before));
     row.push_back(peak_cell(d.after));
     if (d.failed) {
-      for (int i = 0; i < 3; ++i) {
+      for (int i = 0; i < 4; ++i) {
         row.push_back(Cell::of_text(""));
       }
       row.push_back(Cell::of_text("failed"));
@@ -117,18 +125,24 @@ Table build_comparison_table(const Comparison& comparison) {
       row.push_back(Cell::of_text(""));
       row.push_back(Cell::of_text(""));
     }
-    std::string verdict = d.delta_bytes < 0 ? "lower" : d.delta_bytes > 0 ? "higher" : "same";
-    if (d.within_noise && d.delta_bytes != 0) {
-      verdict = "within noise";
+    if (d.before.median_peak_rss_bytes > 0) {
+      const double noise = static_cast<double>(d.noise_bytes) /
+                           static_cast<double>(d.before.median_peak_rss_bytes) * 100;
+      row.push_back(Cell::of_number(fmt::format("±{:.1f}%", noise), fmt::format("{:.2f}", noise)));
+    } else {
+      row.push_back(Cell::of_number(format_kb(d.noise_bytes) + " KB",
+                                    std::to_string((d.noise_bytes + 512) / 1024)));
     }
-    row.push_back(Cell::of_text(verdict));
+    row.push_back(Cell::of_text(d.same ? "same" : d.delta_bytes < 0 ? "lower" : "higher"));
     table.rows.push_back(std::move(row));
   }
   table.notes.push_back("BEFORE: " + comparison.before_source +
                         ". AFTER: " + comparison.after_source + ".");
   table.notes.push_back(
-      "Median peak RSS (kernel-hwm) of the successful runs; within noise: the min-max ranges of "
-      "the repetitions overlap.");
+      fmt::format("Median peak RSS (kernel-hwm) of the successful runs. same: the medians differ "
+                  "by no more than the noise, the larger of the repetitions' spread (max - min) "
+                  "in either report, {:.1f}% of BEFORE and {} KiB.",
+                  kNoiseFloor * 100, kNoiseFloorBytes / 1024));
   for (const ScenarioDelta& d : comparison.rows) {
     if (d.before.failed > 0) {
       table.notes.push_back(fmt::format("{}: {} of {} runs failed in BEFORE.", d.key.to_string(),

@@ -31,32 +31,6 @@ bool matches(const GateRule& rule, const ScenarioKey& key) {
          size_matches(rule.size, key.body_bytes);
 }
 
-std::string xml_escape(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&apos;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
 // Thrown by read_rule and caught in parse_gate_rules, never outside this file.
 struct BadRule {
   std::string message;
@@ -364,40 +338,6 @@ Table build_gate_table(const GateVerdict& verdict) {
                             : fmt::format("Gate FAILED: {} of {} checks.", verdict.failures(),
                                           verdict.checks.size()));
   return table;
-}
-
-std::string render_junit(const GateVerdict& verdict) {
-  std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
-  out += fmt::format("<testsuites name=\"peakbench gate\" tests=\"{}\" failures=\"{}\">\n",
-                     verdict.checks.size(), verdict.failures());
-  out += fmt::format(
-      "  <testsuite name=\"peakbench gate\" tests=\"{}\" failures=\"{}\" errors=\"0\" "
-      "skipped=\"0\">\n",
-      verdict.checks.size(), verdict.failures());
-  for (const GateCheck& c : verdict.checks) {
-    const std::string name = xml_escape(c.scenario + " " + c.bound);
-    const std::string classname = xml_escape("peakbench.gate." + c.rule);
-    if (c.passed) {
-      out += fmt::format("    <testcase classname=\"{}\" name=\"{}\"/>\n", classname, name);
-    } else {
-      out += fmt::format("    <testcase classname=\"{}\" name=\"{}\">\n", classname, name);
-      out += fmt::format(
-          "      <failure message=\"{}\" type=\"memory-budget\"/>\n",
-          xml_escape(fmt::format("{}: {} is {}, limit {}", c.rule, c.bound, c.actual, c.limit)));
-      out += "    </testcase>\n";
-    }
-  }
-  out += "  </testsuite>\n</testsuites>\n";
-  return out;
-}
-
-std::string render_step_summary(const GateVerdict& verdict) {
-  std::string heading =
-      verdict.passed()
-          ? fmt::format("### peakbench gate: passed ({} checks)\n\n", verdict.checks.size())
-          : fmt::format("### peakbench gate: FAILED ({} of {} checks)\n\n", verdict.failures(),
-                        verdict.checks.size());
-  return heading + render_markdown(build_gate_table(verdict)) + "\n";
 }
 
 }  // namespace peakbench

@@ -70,9 +70,6 @@ Result<GateVerdict> evaluate_gate(const Report& report, const Report* baseline,
 
 /// rule | bound | scenario | limit | actual | result ("pass" / "FAIL").
 Table build_gate_table(const GateVerdict& verdict);
-/// JUnit XML: one testcase per check, a <failure> for each violation; no timestamps.
-std::string render_junit(const GateVerdict& verdict);
-/// Markdown for $GITHUB_STEP_SUMMARY: a heading with the outcome, then the table.
-std::string render_step_summary(const GateVerdict& verdict);
+// JUnit XML: reports/junit.h; the step summary: reports/step_summary.h.
 
 }  // namespace peakbench

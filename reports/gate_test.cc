@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include "reports/junit.h"
+#include "reports/step_summary.h"
+
 namespace peakbench {
 namespace {
 
@@ -183,12 +186,13 @@ TEST(Gate, JUnitHasOneTestcasePerCheckAndEscapes) {
   GateVerdict verdict;
   verdict.checks.push_back({"a<b", "max_peak", "s/cold/1MiB", "1MiB", "2.0 MiB", false});
   verdict.checks.push_back({"ok", "max_peak", "s/warm/1MiB", "1MiB", "0.5 MiB", true});
-  const std::string xml = render_junit(verdict);
+  const std::string xml = render_junit(verdict, Report{});
   EXPECT_NE(xml.find("tests=\"2\" failures=\"1\""), std::string::npos);
   EXPECT_NE(xml.find("classname=\"peakbench.gate.a&lt;b\""), std::string::npos);
   EXPECT_NE(xml.find("<failure message=\"a&lt;b: max_peak is 2.0 MiB, limit 1MiB\""),
             std::string::npos);
-  EXPECT_NE(xml.find("<testcase classname=\"peakbench.gate.ok\" name=\"s/warm/1MiB max_peak\"/>"),
+  EXPECT_NE(xml.find("<testcase classname=\"peakbench.gate.ok\" name=\"s/warm/1MiB max_peak\" "
+                     "time=\"0.000\"/>"),
             std::string::npos);
   EXPECT_EQ(render_step_summary(verdict).rfind("### peakbench gate: FAILED (1 of 2 checks)", 0),
             0u);

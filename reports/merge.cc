@@ -33,7 +33,9 @@ Report merge_reports(const std::vector<NamedReport>& inputs) {
     }
     for (const RunRecord& run : input.report.runs) {
       const ScenarioKey key{run.subject, run.phase, run.body_bytes};
-      if (!seen.emplace(key, run.repetition, run.peak_rss ? run.peak_rss->bytes : 0, run.wall_s, run.command).second)
+      if (!seen.emplace(key, run.repetition, run.peak_rss ? run.peak_rss->bytes : 0, run.wall_s,
+                        run.command)
+               .second)
         continue;
       RunRecord copy = run;
       if (taken.contains({key, copy.repetition})) copy.repetition = next_free[key];

@@ -3,185 +3,117 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <array>
 #include <cmath>
+
+#include "reports/markup.h"
+#include "reports/svg.h"
 
 namespace peakbench {
 namespace {
 
-constexpr double kPlotWidth = 600, kMinHeight = 480;
-constexpr double kLeft = 70, kTop = 40, kBottom = 50;  // margins around the plot
-constexpr double kLegendLine = 18, kCharWidth = 7;     // legend layout, 12 px sans-serif
-constexpr std::array<const char*, 10> kColours{"#4e79a7", "#f28e2b", "#e15759", "#76b7b2",
-                                               "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
-                                               "#9c755f", "#bab0ac"};
+constexpr double kMiB = 1024.0 * 1024.0;
 
-struct Series {
-  std::string name;
-  const RunRecord* run = nullptr;
-};
-
-std::string xml_escape(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '&') {
-      out += "&amp;";
-    } else if (c == '<') {
-      out += "&lt;";
-    } else if (c == '>') {
-      out += "&gt;";
-    } else if (c == '"') {
-      out += "&quot;";
-    } else {
-      out += c;
-    }
-  }
-  return out;
+double peak_mib(const svg::Series& s) {
+  if (s.run->peak_rss) return static_cast<double>(s.run->peak_rss->bytes) / kMiB;
+  double top = 0;
+  for (const TimelinePoint& p : s.run->timeline) top = std::max(top, p.rss_bytes / kMiB);
+  return top;
 }
 
-// Tick labels without trailing zeros: 0.05, 0.1, 2, 250.
-std::string tick_label(double value) {
-  std::string text = fmt::format("{:.3f}", value);
-  while (text.back() == '0') {
-    text.pop_back();
+std::string describe(const svg::Series& s) {
+  std::string text = fmt::format("{}: peak {:.1f} MiB", s.name, peak_mib(s));
+  const auto& tl = s.run->timeline;
+  if (!tl.empty()) {
+    const auto top = std::max_element(tl.begin(), tl.end(), [](const auto& a, const auto& b) {
+      return a.rss_bytes < b.rss_bytes;
+    });
+    text += fmt::format(" (anon {:.1f}, file {:.1f}, shmem {:.1f})", top->anon_bytes / kMiB,
+                        top->file_bytes / kMiB, top->shmem_bytes / kMiB);
   }
-  if (text.back() == '.') {
-    text.pop_back();
+  if (!s.failures.empty()) {
+    text += fmt::format("; {} of {} runs failed: {}", s.failures.size(), s.runs, s.failures[0]);
   }
   return text;
 }
 
 }  // namespace
 
-double nice_step(double max_value, int ticks) {
-  if (max_value <= 0 || ticks < 1) {
-    return 1;
+double nice_step(double max_value, int ticks) { return svg::nice_step(max_value, ticks); }
+
+bool needs_small_multiples(const std::vector<double>& peaks) {
+  double low = 0, high = 0;
+  for (double p : peaks) {
+    if (p <= 0) continue;
+    low = low == 0 ? p : std::min(low, p);
+    high = std::max(high, p);
   }
-  const double raw = max_value / ticks;
-  const double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
-  for (double m : {1.0, 2.0, 5.0, 10.0}) {
-    if (raw <= m * magnitude) {
-      return m * magnitude;
-    }
-  }
-  return 10 * magnitude;
+  return low > 0 && high > 10 * low;
 }
 
 Result<std::string> render_timeline_svg(const Report& report) {
-  std::vector<Series> series;
-  for (const ScenarioSummary& s : report.summarize()) {
-    std::vector<const RunRecord*> runs;
-    for (const RunRecord& run : report.runs) {
-      if (run.ok && !run.timeline.empty() && run.subject == s.key.subject &&
-          run.phase == s.key.phase && run.body_bytes == s.key.body_bytes) {
-        runs.push_back(&run);
-      }
+  std::vector<svg::Series> series;
+  std::vector<std::string> without;  // scenarios with nothing to draw
+  for (svg::Series& s : svg::scenario_series(report)) {
+    if (s.run != nullptr && !s.run->timeline.empty()) {
+      series.push_back(std::move(s));
+    } else if (!s.failures.empty()) {
+      without.push_back(fmt::format("{}: {} of {} runs failed, no timeline: {}", s.name,
+                                    s.failures.size(), s.runs, s.failures[0]));
     }
-    if (runs.empty()) {
-      continue;
-    }
-    std::stable_sort(runs.begin(), runs.end(), [](const RunRecord* a, const RunRecord* b) {
-      return a->peak_rss->bytes < b->peak_rss->bytes;
-    });
-    series.push_back({s.key.to_string(), runs[(runs.size() - 1) / 2]});
   }
   if (series.empty()) {
     return Status::Error("no run in the report has a timeline to plot");
   }
-
-  double max_t = 0, max_mib = 0;
-  for (const Series& s : series) {
-    for (const TimelinePoint& p : s.run->timeline) {
-      max_t = std::max(max_t, p.t_s);
-      max_mib = std::max(max_mib, static_cast<double>(p.rss_bytes) / (1024.0 * 1024.0));
-    }
-  }
-  // The legend sets the right margin and, with many scenarios, the height.
-  std::vector<std::string> labels;
-  std::size_t longest = 0;
-  for (const Series& s : series) {
-    labels.push_back(fmt::format("{} (peak {:.1f} MiB)", s.name,
-                                 static_cast<double>(s.run->peak_rss->bytes) / (1024.0 * 1024.0)));
-    longest = std::max(longest, labels.back().size());
-  }
-  const double width = kLeft + kPlotWidth + 50 + kCharWidth * static_cast<double>(longest);
-  const double height =
-      std::max(kMinHeight, kTop + kBottom + kLegendLine * static_cast<double>(series.size() + 1));
-  const double x_step = nice_step(max_t, 6), y_step = nice_step(max_mib, 6);
-  const double x_max = std::max(x_step, std::ceil(max_t / x_step) * x_step);
-  const double y_max = std::max(y_step, std::ceil(max_mib / y_step) * y_step);
-  const double plot_w = kPlotWidth, plot_h = height - kTop - kBottom;
-  auto x_of = [&](double t) { return kLeft + t / x_max * plot_w; };
-  auto y_of = [&](double mib) { return kTop + plot_h - mib / y_max * plot_h; };
-
-  std::string svg = fmt::format(
-      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0}\" height=\"{1}\" viewBox=\"0 0 {0} "
-      "{1}\" "
-      "font-family=\"sans-serif\" font-size=\"12\">\n",
-      width, height);
-  svg += fmt::format("<rect width=\"{}\" height=\"{}\" fill=\"white\"/>\n", width, height);
+  std::vector<double> peaks;
+  for (const svg::Series& s : series) peaks.push_back(peak_mib(s));
   std::string title = "RSS over time, median run per scenario";
-  if (!report.meta.label.empty()) {
-    title += " — " + report.meta.label;
-  }
-  svg +=
-      fmt::format("<text x=\"{}\" y=\"24\" font-size=\"15\">{}</text>\n", kLeft, xml_escape(title));
+  if (!report.meta.label.empty()) title += " — " + report.meta.label;
 
-  // Grid and ticks.
-  const int x_ticks = static_cast<int>(std::lround(x_max / x_step));
-  const int y_ticks = static_cast<int>(std::lround(y_max / y_step));
-  for (int k = 0; k <= x_ticks; ++k) {
-    const double t = k * x_step;
-    const double x = x_of(t);
-    svg += fmt::format(
-        "<line x1=\"{0:.1f}\" y1=\"{1}\" x2=\"{0:.1f}\" y2=\"{2}\" stroke=\"#e0e0e0\"/>\n", x, kTop,
-        kTop + plot_h);
-    svg += fmt::format("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", x,
-                       kTop + plot_h + 18, tick_label(t));
-  }
-  for (int k = 0; k <= y_ticks; ++k) {
-    const double m = k * y_step;
-    const double y = y_of(m);
-    svg += fmt::format(
-        "<line x1=\"{0}\" y1=\"{1:.1f}\" x2=\"{2}\" y2=\"{1:.1f}\" stroke=\"#e0e0e0\"/>\n", kLeft,
-        y, kLeft + plot_w);
-    svg += fmt::format("<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">{}</text>\n", kLeft - 6,
-                       y + 4, tick_label(m));
-  }
-  svg += fmt::format(
-      "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#333\"/>\n", kLeft,
-      kTop, plot_w, plot_h);
-  svg += fmt::format(
-      "<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">time since spawn (s)</text>\n",
-      kLeft + plot_w / 2, height - 12);
-  svg += fmt::format(
-      "<text x=\"16\" y=\"{0:.1f}\" text-anchor=\"middle\" transform=\"rotate(-90 16 "
-      "{0:.1f})\">RSS of the "
-      "process tree (MiB, sampled)</text>\n",
-      kTop + plot_h / 2);
-
-  // Series and legend.
-  for (std::size_t i = 0; i < series.size(); ++i) {
-    const char* colour = kColours[i % kColours.size()];
-    std::string points;
-    for (const TimelinePoint& p : series[i].run->timeline) {
-      points += fmt::format("{}{:.1f},{:.1f}", points.empty() ? "" : " ", x_of(p.t_s),
-                            y_of(static_cast<double>(p.rss_bytes) / (1024.0 * 1024.0)));
+  std::string body;
+  double width = 0, height = 0;
+  std::vector<std::string> legend;
+  if (needs_small_multiples(peaks)) {
+    constexpr double kW = 470, kH = 250;
+    const std::size_t columns = series.size() == 1 ? 1 : 2;
+    const std::size_t rows = (series.size() + columns - 1) / columns;
+    width = kW * static_cast<double>(columns) + 20;
+    for (std::size_t i = 0; i < series.size(); ++i) {
+      const svg::Box box{10 + kW * static_cast<double>(i % columns),
+                         40 + kH * static_cast<double>(i / columns), kW - 10, kH - 10};
+      body += svg::panel({series[i]}, box,
+                         fmt::format("{} — peak {:.1f} MiB", series[i].name, peaks[i]), i);
+      if (!series[i].failures.empty()) legend.push_back(describe(series[i]));
     }
-    svg +=
-        fmt::format("<polyline fill=\"none\" stroke=\"{}\" stroke-width=\"1.5\" points=\"{}\"/>\n",
-                    colour, points);
-    const double ly = kTop + 8 + static_cast<double>(i) * kLegendLine;
-    const double lx = kLeft + plot_w + 16;
-    svg += fmt::format(
-        "<line x1=\"{}\" y1=\"{:.1f}\" x2=\"{}\" y2=\"{:.1f}\" stroke=\"{}\" "
-        "stroke-width=\"3\"/>\n",
-        lx, ly, lx + 18, ly, colour);
-    svg += fmt::format("<text x=\"{}\" y=\"{:.1f}\">{}</text>\n", lx + 24, ly + 4,
-                       xml_escape(labels[i]));
+    height = 40 + kH * static_cast<double>(rows);
+    title += " (peaks differ by more than 10×: a scale each)";
+  } else {
+    width = 1120;
+    const double panel_h = 420;
+    body += svg::panel(series, {10, 40, 640, panel_h}, "all scenarios, one scale");
+    for (std::size_t i = 0; i < series.size(); ++i) {
+      const double y = 70 + 34 * static_cast<double>(i);
+      const char* colour = series[i].run->ok ? svg::colour_of(i) : "#c0392b";
+      body += fmt::format(
+          "<line x1=\"664\" y1=\"{0:.1f}\" x2=\"684\" y2=\"{0:.1f}\" stroke=\"{1}\" "
+          "stroke-width=\"3\"/>\n<text x=\"690\" y=\"{2:.1f}\" font-size=\"11\">{3}</text>\n"
+          "<text x=\"690\" y=\"{4:.1f}\" font-size=\"10\" fill=\"#555\">{5}</text>\n",
+          y, colour, y + 4, markup::xml_escape(series[i].name), y + 17,
+          markup::xml_escape(describe(series[i]).substr(series[i].name.size() + 2)));
+    }
+    height = std::max(40 + panel_h + 10, 80 + 34 * static_cast<double>(series.size()));
   }
-  svg += "</svg>\n";
-  return svg;
+  for (const std::string& line : without) legend.push_back(line);
+  body = fmt::format("<text x=\"20\" y=\"24\" font-size=\"15\">{}</text>\n",
+                     markup::xml_escape(title)) +
+         body;
+  for (std::size_t i = 0; i < legend.size(); ++i) {
+    body += fmt::format(
+        "<text class=\"failed\" x=\"20\" y=\"{:.1f}\" font-size=\"12\" "
+        "fill=\"#c0392b\">{}</text>\n",
+        height + 18 * static_cast<double>(i) + 4, markup::xml_escape(legend[i]));
+  }
+  height += 18 * static_cast<double>(legend.size()) + 10;
+  return svg::document(width, height, body, title);
 }
 
 }  // namespace peakbench

@@ -1,6 +1,6 @@
 #pragma once
-// `peakbench plot`: the sampled RSS timelines of a report as an SVG (hand-written text; no
-// measuring, no files: the CLI writes the result atomically).
+// `peakbench plot`: the sampled RSS timelines of a report as an SVG (drawn by reports/svg.h, which
+// the HTML report shares; no measuring, no files: the CLI writes the result atomically).
 
 #include <string>
 
@@ -9,10 +9,15 @@
 
 namespace peakbench {
 
-/// One polyline per scenario: the timeline of its median run (the successful run with a timeline
-/// whose kernel-hwm peak is the median). x = seconds since spawn, y = tree RSS in MiB; axes with
-/// ticks, a legend with each scenario's peak. An error when no run has a timeline.
+/// The median run of each scenario (a failed run when none succeeded, drawn red and dashed with its
+/// reason), with phase bands, the kernel's peak marked and the anon/file/shmem split. One panel
+/// for all when their peaks are within 10× of each other; otherwise small multiples, a panel per
+/// scenario on its own scale, so small lines are not squashed under large ones. An error when no
+/// run has a timeline.
 Result<std::string> render_timeline_svg(const Report& report);
+
+/// True when the largest peak is more than 10× the smallest (positive) one.
+bool needs_small_multiples(const std::vector<double>& peaks);
 
 /// A "nice" tick step (1, 2 or 5 × 10^k) giving about `ticks` ticks up to `max_value`.
 double nice_step(double max_value, int ticks);

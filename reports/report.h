@@ -142,11 +142,22 @@ struct ScenarioSummary {
   std::optional<std::uint64_t> median_start_rss_bytes;
 };
 
+/// One CPU cache level as sysfs describes it (Google Benchmark's context "caches").
+struct CpuCache {
+  std::string type;  ///< "Data" | "Instruction" | "Unified"
+  int level = 0;
+  std::uint64_t size_bytes = 0;
+  int num_sharing = 0;  ///< logical CPUs sharing it
+};
+
 struct HostInfo {
   std::string kernel;
   std::string cpu_model;
   int cores = 0;
   std::uint64_t memory_bytes = 0;
+  std::string hostname;          ///< uname nodename; empty when unknown
+  double mhz_per_cpu = 0;        ///< /proc/cpuinfo "cpu MHz" of the first CPU; 0 when unknown
+  std::vector<CpuCache> caches;  ///< cpu0's caches from sysfs; empty when unknown
 };
 
 struct MethodAvailability {
@@ -156,6 +167,8 @@ struct MethodAvailability {
 
 struct ReportMeta {
   std::string peakbench_version;
+  /// CMAKE_BUILD_TYPE of the peakbench that ran ("RelWithDebInfo", "Debug"); empty when unknown.
+  std::string build_type;
   std::string git_commit;
   std::string git_branch;
   bool git_dirty = false;

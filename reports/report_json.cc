@@ -56,6 +56,26 @@ Json meta_json(const ReportMeta& meta) {
   if (!meta.merged_shards.empty()) {
     j["merged_shards"] = meta.merged_shards;
   }
+  if (!meta.build_type.empty()) {
+    j["build_type"] = meta.build_type;
+  }
+  Json& host = j["host"];
+  if (!meta.host.hostname.empty()) {
+    host["hostname"] = meta.host.hostname;
+  }
+  if (meta.host.mhz_per_cpu > 0) {
+    host["mhz_per_cpu"] = meta.host.mhz_per_cpu;
+  }
+  if (!meta.host.caches.empty()) {
+    Json caches = Json::array();
+    for (const CpuCache& c : meta.host.caches) {
+      caches.push_back(Json{{"type", c.type},
+                            {"level", c.level},
+                            {"size_bytes", c.size_bytes},
+                            {"num_sharing", c.num_sharing}});
+    }
+    host["caches"] = std::move(caches);
+  }
   j["notes"] = meta.notes;
   return j;
 }
@@ -324,7 +344,18 @@ ReportMeta read_meta(const Node& m) {
     meta.host.cpu_model = host.str_or("cpu_model", "");
     meta.host.cores = host.integer_or("cores", 0);
     meta.host.memory_bytes = host.u64_or("memory_bytes", 0);
+    meta.host.hostname = host.str_or("hostname", "");
+    meta.host.mhz_per_cpu = host.number_or("mhz_per_cpu", 0);
+    if (host.has("caches")) {
+      const nlohmann::json& caches = host.array("caches");
+      for (std::size_t i = 0; i < caches.size(); ++i) {
+        const Node c(caches[i], fmt::format("{}[{}]", host.child("caches"), i));
+        meta.host.caches.push_back({c.str_or("type", ""), c.integer_or("level", 0),
+                                    c.u64_or("size_bytes", 0), c.integer_or("num_sharing", 0)});
+      }
+    }
   }
+  meta.build_type = m.str_or("build_type", "");
   meta.allocator = m.str_or("allocator", "");
   if (m.has("methods")) {
     const Node methods = m.object("methods");

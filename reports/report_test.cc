@@ -30,7 +30,8 @@ Report full_report() {
   report.meta.git_branch = "main";
   report.meta.git_dirty = true;
   report.meta.label = "a \"quoted\" label";
-  report.meta.host = {"Linux 6.1", "EPYC", 2, 8u << 30};
+  report.meta.host = {"Linux 6.1", "EPYC", 2, 8u << 30, "box", 2596.1, {{"Data", 1, 32768, 2}}};
+  report.meta.build_type = "RelWithDebInfo";
   report.meta.allocator = "jemalloc";
   report.meta.methods["cgroup"] = {false, "no permission"};
   report.meta.methods["kernel-hwm"] = {true, "wait4"};
@@ -113,6 +114,12 @@ TEST(ReportJson, RoundTripsEveryField) {
   EXPECT_EQ(parsed->meta.label, report.meta.label);
   EXPECT_EQ(parsed->meta.git_dirty, true);
   EXPECT_EQ(parsed->meta.host.memory_bytes, report.meta.host.memory_bytes);
+  EXPECT_EQ(parsed->meta.host.hostname, "box");
+  EXPECT_DOUBLE_EQ(parsed->meta.host.mhz_per_cpu, 2596.1);
+  ASSERT_EQ(parsed->meta.host.caches.size(), 1u);
+  EXPECT_EQ(parsed->meta.host.caches[0].size_bytes, 32768u);
+  EXPECT_EQ(parsed->meta.host.caches[0].num_sharing, 2);
+  EXPECT_EQ(parsed->meta.build_type, "RelWithDebInfo");
   EXPECT_EQ(parsed->meta.methods.at("cgroup").detail, "no permission");
   EXPECT_EQ(parsed->meta.merged_shards, report.meta.merged_shards);
   EXPECT_EQ(parsed->meta.shard, "2/3");

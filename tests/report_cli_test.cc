@@ -217,7 +217,7 @@ TEST(ReportSchema, WrittenReportsValidateAgainstTheSchemaFile) {
   const std::string path = (dir / "r.json").string();
   ASSERT_TRUE(write_report(path, report).ok());
   EXPECT_EQ(validate(python, path), 0);
-  for (const char* name : {"report.json", "before.json", "after.json"})
+  for (const char* name : {"report.json", "before.json", "after.json", "oom.json"})
     EXPECT_EQ(validate(python, golden(name)), 0) << name;
 
   // And the schema has teeth: a figure without its method is rejected.

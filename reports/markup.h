@@ -1,0 +1,18 @@
+#pragma once
+// Escaping for the text formats the reports write: XML/HTML (JUnit, SVG, the HTML report) and
+// GitHub-flavoured Markdown (the step summary).
+
+#include <string>
+#include <string_view>
+
+namespace peakbench::markup {
+
+/// & < > " ' as entities: safe in XML and HTML text and in attribute values.
+std::string xml_escape(std::string_view text);
+
+/// Text that GitHub-flavoured Markdown shows literally: * _ ` [ ] \ and ~ backslash-escaped, & < >
+/// as entities (so HTML in a name is shown, never rendered). Leaves `|` alone: the table renderer
+/// escapes it in cells.
+std::string markdown_escape(std::string_view text);
+
+}  // namespace peakbench::markup
