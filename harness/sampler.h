@@ -32,8 +32,11 @@ struct TreeMemory {
 /// `scratch` is reused between calls so that sampling does not allocate.
 TreeMemory read_tree_memory(pid_t root, std::vector<pid_t>& scratch);
 
+/// The sampler's interval unless asked otherwise (`run --sample-ms`): 5 ms.
+inline constexpr std::chrono::microseconds kDefaultSampleInterval{5000};
+
 struct SamplerOptions {
-  std::chrono::microseconds interval{5000};  ///< 5 ms by default; 1 ms on request
+  std::chrono::microseconds interval = kDefaultSampleInterval;  ///< 1 ms on request
   std::optional<int> cpu;                    ///< pin the sampling thread here (see plan_cpus)
 };
 

@@ -13,8 +13,6 @@ const ScenarioSummary* find(const std::vector<ScenarioSummary>& summaries, const
   return it == summaries.end() ? nullptr : &*it;
 }
 
-bool succeeded(const ScenarioSummary& s) { return s.failed < s.runs; }
-
 std::string key_list(const std::vector<ScenarioKey>& keys) {
   std::string out;
   for (const ScenarioKey& key : keys) {
@@ -55,7 +53,7 @@ Comparison compare_reports(const Report& before, const Report& after) {
     delta.key = now.key;
     delta.before = *then;
     delta.after = now;
-    delta.failed = !succeeded(*then) || !succeeded(now);
+    delta.failed = !then->succeeded() || !now.succeeded();
     if (!delta.failed) {
       delta.delta_bytes = static_cast<std::int64_t>(now.median_peak_rss_bytes) -
                           static_cast<std::int64_t>(then->median_peak_rss_bytes);
@@ -85,7 +83,7 @@ Table build_comparison_table(const Comparison& comparison) {
   for (const ScenarioDelta& d : comparison.rows) {
     std::vector<Cell> row{Cell::of_text(d.key.to_string())};
     auto peak_cell = [](const ScenarioSummary& s) {
-      if (s.failed == s.runs) {
+      if (!s.succeeded()) {
         return Cell::of_text("failed");
       }
       return Cell::of_number(format_kb(s.median_peak_rss_bytes),

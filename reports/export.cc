@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "base/median.h"
 #include "reports/table.h"
 
 namespace peakbench {
@@ -14,20 +15,9 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-bool succeeded(const ScenarioSummary& s) { return s.failed < s.runs; }
-
 double ms(double seconds) {
   // Microsecond resolution keeps the output stable across platforms' double printing.
   return static_cast<double>(std::llround(seconds * 1e6)) / 1e3;
-}
-
-double median(std::vector<double> values) {
-  if (values.empty()) {
-    return 0;
-  }
-  std::sort(values.begin(), values.end());
-  const std::size_t mid = values.size() / 2;
-  return values.size() % 2 == 1 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
 }
 
 }  // namespace
@@ -68,7 +58,7 @@ std::string render_gbench_json(const Report& report) {
   Json benchmarks = Json::array();
   int family = 0;
   for (const ScenarioSummary& s : summaries) {
-    if (!succeeded(s)) {
+    if (!s.succeeded()) {
       continue;
     }
     const std::string name = s.key.to_string();
@@ -110,7 +100,7 @@ std::string render_gbench_json(const Report& report) {
         {"aggregate_unit", "time"},
         {"iterations", successful},
         {"real_time", ms(s.median_wall_s)},
-        {"cpu_time", median(cpu_ms)},
+        {"cpu_time", median_of(cpu_ms)},
         {"time_unit", "ms"},
         {"peak_rss_bytes", s.median_peak_rss_bytes},
         {"body_bytes", s.key.body_bytes},
@@ -124,7 +114,7 @@ std::string render_gbench_json(const Report& report) {
 std::string render_custom_smaller(const Report& report) {
   Json entries = Json::array();
   for (const ScenarioSummary& s : report.summarize()) {
-    if (!succeeded(s)) {
+    if (!s.succeeded()) {
       continue;
     }
     entries.push_back(Json{
@@ -144,7 +134,7 @@ std::string render_custom_smaller(const Report& report) {
 std::string render_bmf(const Report& report) {
   Json doc = Json::object();
   for (const ScenarioSummary& s : report.summarize()) {
-    if (!succeeded(s)) {
+    if (!s.succeeded()) {
       continue;
     }
     doc[s.key.to_string()] = Json{{"peak-rss",
@@ -165,6 +155,24 @@ std::string render_export(const Report& report, ExportFormat format) {
       return render_bmf(report);
   }
   return render_bmf(report);
+}
+
+Result<ReportFormat> parse_report_format(std::string_view name) {
+  if (std::optional<ExportFormat> exported = parse_export_format(name)) {
+    return ReportFormat{std::nullopt, *exported};
+  }
+  if (Result<TableFormat> table = parse_table_format(name)) {
+    return ReportFormat{*table, std::nullopt};
+  }
+  return Status::Error(fmt::format(
+      "unknown format '{}' (expected md, csv, json, gbench, custom-smaller or bmf)", name));
+}
+
+std::string render_report(const Report& report, const ReportFormat& format) {
+  if (format.exported) {
+    return render_export(report, *format.exported);
+  }
+  return render(build_report_table(report), format.table.value_or(TableFormat::markdown));
 }
 
 }  // namespace peakbench

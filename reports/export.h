@@ -14,7 +14,9 @@
 #include <string>
 #include <string_view>
 
+#include "base/status.h"
 #include "reports/report.h"
+#include "reports/table.h"
 
 namespace peakbench {
 
@@ -27,5 +29,18 @@ std::string render_gbench_json(const Report& report);
 std::string render_custom_smaller(const Report& report);
 std::string render_bmf(const Report& report);
 std::string render_export(const Report& report, ExportFormat format);
+
+/// What a report prints as (`run --format`, `table --format`): the peak-RSS table in one of the
+/// table formats, or an export. One list, so both commands accept the same names.
+struct ReportFormat {
+  std::optional<TableFormat> table;  ///< set unless `exported` is
+  std::optional<ExportFormat> exported;
+};
+
+/// "md" | "markdown" | "csv" | "json" | "gbench" | "custom-smaller" | "bmf"; any other name is an
+/// error that lists them.
+Result<ReportFormat> parse_report_format(std::string_view name);
+/// The report's table (build_report_table) or its export, as `format` says.
+std::string render_report(const Report& report, const ReportFormat& format);
 
 }  // namespace peakbench

@@ -6,6 +6,8 @@
 #include <array>
 #include <cmath>
 
+#include "base/text.h"
+
 namespace peakbench {
 namespace {
 
@@ -20,24 +22,6 @@ struct Series {
   std::string name;
   const RunRecord* run = nullptr;
 };
-
-std::string xml_escape(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '&') {
-      out += "&amp;";
-    } else if (c == '<') {
-      out += "&lt;";
-    } else if (c == '>') {
-      out += "&gt;";
-    } else if (c == '"') {
-      out += "&quot;";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
 
 // Tick labels without trailing zeros: 0.05, 0.1, 2, 250.
 std::string tick_label(double value) {

@@ -4,6 +4,7 @@
 #include <array>
 #include <utility>
 
+#include "base/median.h"
 #include "base/size.h"
 
 namespace peakbench {
@@ -16,26 +17,6 @@ constexpr std::array<std::pair<Method, std::string_view>, 5> kMethodNames{{
     {Method::jemalloc, "jemalloc"},
     {Method::self_hwm, "self"},
 }};
-
-// The median of a non-empty list; between two middles, their mean rounded down, so that an even
-// number of repetitions still gives an integral byte count.
-std::uint64_t median_of(std::vector<std::uint64_t> values) {
-  std::sort(values.begin(), values.end());
-  const std::size_t mid = values.size() / 2;
-  if (values.size() % 2 == 1) {
-    return values[mid];
-  }
-  return values[mid - 1] + (values[mid] - values[mid - 1]) / 2;
-}
-
-double median_of(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  const std::size_t mid = values.size() / 2;
-  if (values.size() % 2 == 1) {
-    return values[mid];
-  }
-  return (values[mid - 1] + values[mid]) / 2;
-}
 
 bool downloaded_a_file(const RunRecord& run) {
   for (const auto& [status, count] : run.file_requests) {
@@ -91,6 +72,26 @@ std::vector<ScenarioSummary> Report::summarize() const {
 
   for (std::size_t i = 0; i < summaries.size(); ++i) {
     ScenarioSummary& summary = summaries[i];
+    // The median's one method: the one most successful runs were measured by.
+    std::vector<std::pair<Method, int>> votes;
+    for (const RunRecord* run : members[i]) {
+      if (!run->ok || !run->peak_rss) {
+        continue;
+      }
+      auto it = std::find_if(votes.begin(), votes.end(),
+                             [&](const auto& vote) { return vote.first == run->peak_rss->method; });
+      if (it == votes.end()) {
+        votes.emplace_back(run->peak_rss->method, 1);
+      } else {
+        ++it->second;
+      }
+    }
+    if (!votes.empty()) {
+      summary.peak_rss_method =
+          std::max_element(votes.begin(), votes.end(), [](const auto& a, const auto& b) {
+            return a.second < b.second;
+          })->first;
+    }
     std::vector<std::uint64_t> peaks;
     std::vector<std::uint64_t> charged;
     std::vector<std::uint64_t> starts;
@@ -100,14 +101,15 @@ std::vector<ScenarioSummary> Report::summarize() const {
       if (summary.key.phase == "warm" && downloaded_a_file(*run)) {
         summary.warm_downloaded = true;
       }
-      if (!run->ok) {
+      if (!run->ok || !run->peak_rss) {
         ++summary.failed;
         continue;
       }
+      if (run->peak_rss->method != summary.peak_rss_method) {
+        ++summary.excluded;
+        continue;
+      }
       peaks.push_back(run->peak_rss->bytes);
-      const std::string method = to_string(run->peak_rss->method);
-      summary.peak_rss_method =
-          summary.peak_rss_method.empty() || summary.peak_rss_method == method ? method : "mixed";
       walls.push_back(run->wall_s);
       if (run->charged_peak) {
         charged.push_back(run->charged_peak->bytes);

@@ -106,12 +106,17 @@ struct ScenarioSummary {
   std::string subject_kind;
   int runs = 0;
   int failed = 0;
-  std::uint64_t median_peak_rss_bytes = 0;  ///< over successful runs, kernel-hwm
+  /// Successful runs whose peak was taken by another method than the median's (a built-in
+  /// subject that published no report of its own): left out of the median, never mixed into it.
+  int excluded = 0;
+  /// Over the successful runs whose peak was taken by `peak_rss_method`.
+  std::uint64_t median_peak_rss_bytes = 0;
   std::uint64_t min_peak_rss_bytes = 0;
   std::uint64_t max_peak_rss_bytes = 0;
   double peak_per_body_byte = 0;  ///< median / body_bytes
-  /// How the runs' peaks were taken: "kernel-hwm", "self" (built-in subjects), or "mixed".
-  std::string peak_rss_method;
+  /// The one method of the median: the method most successful runs were measured by (self for
+  /// a built-in subject, kernel-hwm for an external client); a tie goes to the first run's.
+  Method peak_rss_method = Method::kernel_hwm;
   std::optional<std::uint64_t> median_charged_bytes;
   bool warm_downloaded = false;  ///< a warm run that made a file request with a 200
   /// Added by reports: median wall time of the successful runs, for the time-based exports.
@@ -119,6 +124,11 @@ struct ScenarioSummary {
   /// Added by reports: median subject_start_rss (self) when every successful run has one: the
   /// base that "peak above start" and multiples of the body size are counted from.
   std::optional<std::uint64_t> median_start_rss_bytes;
+
+  /// Runs in the median: neither failed nor excluded.
+  int measured() const { return runs - failed - excluded; }
+  /// Whether there is a median at all.
+  bool succeeded() const { return measured() > 0; }
 };
 
 struct HostInfo {
