@@ -23,20 +23,6 @@ std::string key_list(const std::vector<ScenarioKey>& keys) {
 
 }  // namespace
 
-std::string describe_source(const ReportMeta& meta) {
-  std::string where;
-  if (!meta.git_commit.empty()) {
-    where = "commit " + meta.git_commit.substr(0, 7) + (meta.git_dirty ? "+dirty" : "");
-    if (!meta.git_branch.empty()) {
-      where += " on " + meta.git_branch;
-    }
-  }
-  if (meta.label.empty()) {
-    return where.empty() ? "unlabelled report" : where;
-  }
-  return where.empty() ? meta.label : meta.label + ", " + where;
-}
-
 Comparison compare_reports(const Report& before, const Report& after) {
   const std::vector<ScenarioSummary> old_summaries = before.summarize();
   const std::vector<ScenarioSummary> new_summaries = after.summarize();
@@ -125,8 +111,9 @@ Table build_comparison_table(const Comparison& comparison) {
   table.notes.push_back("BEFORE: " + comparison.before_source +
                         ". AFTER: " + comparison.after_source + ".");
   table.notes.push_back(
-      "Median peak RSS (kernel-hwm) of the successful runs; within noise: the min-max ranges of "
-      "the repetitions overlap.");
+      "Median peak RSS of the successful runs, one method per scenario (self for built-in "
+      "subjects, kernel-hwm for other clients); within noise: the min-max ranges of the "
+      "repetitions overlap.");
   for (const ScenarioDelta& d : comparison.rows) {
     if (d.before.failed > 0) {
       table.notes.push_back(fmt::format("{}: {} of {} runs failed in BEFORE.", d.key.to_string(),

@@ -123,8 +123,9 @@ std::string render_custom_smaller(const Report& report) {
         {"value", s.median_peak_rss_bytes},
         {"range", fmt::format("{} - {}", s.min_peak_rss_bytes, s.max_peak_rss_bytes)},
         {"extra",
-         fmt::format("median of {} runs ({} failed), kernel-hwm; {} MiB; peak / body {:.2f}",
-                     s.runs - s.failed, s.failed, format_mib(s.median_peak_rss_bytes),
+         fmt::format("median of {} runs ({} failed), {}; {} MiB; peak / body {:.2f}",
+                     s.measured(), s.failed, to_string(s.peak_rss_method),
+                     format_mib(s.median_peak_rss_bytes),
                      s.peak_per_body_byte)},
     });
   }

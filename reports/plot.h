@@ -10,7 +10,7 @@
 namespace peakbench {
 
 /// One polyline per scenario: the timeline of its median run (the successful run with a timeline
-/// whose kernel-hwm peak is the median). x = seconds since spawn, y = tree RSS in MiB; axes with
+/// whose peak is the median). x = seconds since spawn, y = tree RSS in MiB; axes with
 /// ticks, a legend with each scenario's peak. An error when no run has a timeline.
 Result<std::string> render_timeline_svg(const Report& report);
 

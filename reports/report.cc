@@ -33,6 +33,20 @@ std::string ScenarioKey::to_string() const {
   return subject + "/" + phase + "/" + format_size(body_bytes);
 }
 
+std::string describe_source(const ReportMeta& meta) {
+  std::string where;
+  if (!meta.git_commit.empty()) {
+    where = "commit " + meta.git_commit.substr(0, 7) + (meta.git_dirty ? "+dirty" : "");
+    if (!meta.git_branch.empty()) {
+      where += " on " + meta.git_branch;
+    }
+  }
+  if (meta.label.empty()) {
+    return where.empty() ? "unlabelled report" : where;
+  }
+  return where.empty() ? meta.label : meta.label + ", " + where;
+}
+
 std::string to_string(Method method) {
   for (const auto& [m, name] : kMethodNames) {
     if (m == method) {

@@ -61,8 +61,9 @@ struct RunRecord {
   std::optional<int> signal;  ///< when it was killed
   std::string error;          ///< one line when !ok
 
-  /// The peak: wait4 ru_maxrss, the largest single process (kernel-hwm); for a built-in subject,
-  /// whose per-phase resets lower what wait4 sees, its own running maximum of VmHWM (self).
+  /// The peak, one method per kind of subject: a built-in subject that published its report:
+  /// its own running maximum of VmHWM (self), since its per-phase resets lower what wait4 sees;
+  /// anything else: wait4 ru_maxrss, the largest single process (kernel-hwm).
   /// Absent when the run never ran (its fill failed, its program could not start).
   std::optional<Figure> peak_rss;
   std::optional<Figure> subject_peak_rss;   ///< built-in subject's own VmHWM (self)
@@ -170,6 +171,10 @@ struct Report {
   /// Scenarios in first-seen order of their runs.
   std::vector<ScenarioSummary> summarize() const;
 };
+
+/// Who made a report, in a few words: "nightly, commit 0123456+dirty on main", "commit 0123456",
+/// "unlabelled report". (Compare's column headers, the table's first note.)
+std::string describe_source(const ReportMeta& meta);
 
 std::string to_string(Method method);
 /// The method named `name` ("kernel-hwm", ...), or nothing when unknown. (Added by reports.)
