@@ -141,12 +141,17 @@ Result<RunOptions> resolve_run_options(const RunArgs& args) {
   }
 
   // Sizes: the command line replaces the suite's.
-  const std::string sizes =
-      !args.sizes.empty() ? args.sizes : fmt::format("{}", fmt::join(suite.sizes, ","));
-  if (!sizes.empty()) {
-    auto parsed = parse_size_list(sizes);
+  if (!args.sizes.empty()) {
+    auto parsed = parse_size_list(args.sizes);
     if (!parsed) return parsed.status();
     options.sizes_bytes = *parsed;
+  } else if (!suite.sizes.empty()) {
+    options.sizes_bytes.clear();
+    for (const std::string& text : suite.sizes) {
+      auto size = parse_size(text);
+      if (!size) return size.status();
+      options.sizes_bytes.push_back(*size);
+    }
   }
   for (std::uint64_t size : options.sizes_bytes) {
     if (size < (1u << 20))
