@@ -58,22 +58,15 @@ struct PlotOptions {
 constexpr const char* kDefaultMaxIncrease = "+10%";
 
 ExitCode run_table(const TableOptions& options) {
-  const auto export_format = parse_export_format(options.format);
-  auto table_format = parse_table_format(options.format);
-  if (!export_format && !table_format) {
-    return fail(ExitCode::usage, fmt::format("unknown format '{}' (expected md, csv, json, gbench, "
-                                             "gbench-aggregates, custom-smaller or bmf)",
-                                             options.format));
+  auto format = parse_report_format(options.format);
+  if (!format) {
+    return fail(ExitCode::usage, format.message());
   }
   auto report = read_report(options.report);
   if (!report) {
     return fail(ExitCode::usage, report.message());
   }
-  if (export_format) {
-    std::cout << render_export(*report, *export_format);
-  } else {
-    std::cout << render(build_report_table(*report), *table_format);
-  }
+  std::cout << render_report(*report, *format);
   // Said, never a failing status: only `gate` fails a build (STYLE rule 12).
   const std::vector<std::string> failed = failed_scenario_lines(*report);
   if (!failed.empty()) {
@@ -183,8 +176,8 @@ ExitCode run_gate(const GateOptions& options) {
     if (!violated.empty()) {
       violated += "; ";
     }
-    violated +=
-        fmt::format("{} {} on {} ({} > {})", c.rule, c.bound, c.scenario, c.actual, c.limit);
+    violated += fmt::format("{} {} on {} ({} > {})", c.rule, c.bound, c.scenario, format_actual(c),
+                            format_limit(c));
   }
   return fail(ExitCode::failure,
               fmt::format("gate failed: {} of {} checks: {}", verdict->failures(),

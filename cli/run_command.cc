@@ -12,7 +12,7 @@
 #include "harness/launcher.h"
 #include "harness/run_options.h"
 #include "harness/runner.h"
-#include "reports/table.h"
+#include "reports/export.h"
 
 namespace peakbench {
 namespace {
@@ -77,8 +77,7 @@ ExitCode run(const RunArgs& args) {
   if (!options->out.empty() && progress) {
     std::cerr << "peakbench: report written to " << options->out.string() << '\n';
   }
-  auto format = parse_table_format(options->format);
-  std::cout << (format ? render(build_report_table(outcome->report), *format) : std::string());
+  std::cout << render_report(outcome->report, options->format);
   if (options->keep_work_dir)
     std::cerr << "peakbench: work dir kept at " << outcome->work_dir.string() << '\n';
   return outcome->any_failed ? ExitCode::failure : ExitCode::ok;
@@ -103,11 +102,14 @@ void add_run_command(Commands& commands) {
   run->add_option("--repeat", args->repeat, "Repetitions of each scenario (default 3)");
   run->add_option("--label", args->label, "A label stored in the report");
   run->add_option("--out", args->out, "Report file (JSON), rewritten after every run");
-  run->add_option("--format", args->format, "Table on stdout: md (default), csv or json");
+  run->add_option("--format", args->format,
+                  "Table on stdout: md (default), csv, json, or an export as `table --format`");
   run->add_option("--shard", args->shard, "Run only shard I of N (I/N), for CI matrices");
   run->add_option("--allocator", args->allocator,
                   "Built-in subjects' allocator: glibc or jemalloc");
-  run->add_option("--sample-ms", args->sample_interval_ms, "Sampler interval in ms (default 5)");
+  run->add_option(
+      "--sample-ms", args->sample_interval_ms,
+      fmt::format("Sampler interval in ms (default {})", RunOptions{}.sample_interval_ms));
   run->add_option("--memory-limit", args->memory_limit,
                   "Cap each run's memory cgroup (e.g. 1GiB); past it the run is OOM-killed");
   run->add_option("--linger", args->linger_s,

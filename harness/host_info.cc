@@ -9,6 +9,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "base/text.h"
+
 namespace peakbench {
 namespace {
 
@@ -31,18 +33,6 @@ std::string command_output(const std::string& command) {
     out.pop_back();
   }
   return out;
-}
-
-std::string shell_quote(const std::string& text) {
-  std::string quoted = "'";
-  for (char c : text) {
-    if (c == '\'') {
-      quoted += "'\\''";
-    } else {
-      quoted += c;
-    }
-  }
-  return quoted + "'";
 }
 
 std::string read_line(const std::filesystem::path& path) {
@@ -137,7 +127,7 @@ HostInfo read_host_info() {
 
 GitInfo read_git_info(const std::filesystem::path& dir) {
   GitInfo info;
-  const std::string git = "git -C " + shell_quote(dir.string()) + " ";
+  const std::string git = "git -C " + shell_quote(std::string_view(dir.string())) + " ";
   info.commit = command_output(git + "rev-parse HEAD 2>/dev/null");
   if (info.commit.empty()) {
     return info;

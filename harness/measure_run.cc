@@ -1,5 +1,6 @@
 #include "harness/measure_run.h"
 
+#include <fmt/format.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -107,7 +108,8 @@ Result<MeasuredRun> measure_run(Spawner& launcher, SpawnRequest request,
   }
   run.child = std::move(child).value();
   if (!sampling) {
-    run.sampled = SamplerResult{};  // the timeline is simply absent
+    run.sampled = SamplerResult{};  // the timeline is absent, and a note says why
+    run.sampler_error = sampling.message();
   }
 
   if (cgroup) {
@@ -161,6 +163,16 @@ std::string describe_failure(const ChildResult& child, double timeout_s) {
   }
   return {};
 }
+
+namespace {
+
+constexpr std::uint64_t kSelfSlackBytes = 1 << 20;
+
+std::string plural(std::uint64_t n, const char* one, const char* many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
+}  // namespace
 
 void apply_process_tree(const MeasuredRun& run, RunRecord& record) {
   const ChildResult& child = run.child;
@@ -223,10 +235,26 @@ void fill_run_record(const MeasuredRun& run, const MeasureOptions& options, doub
   record.wall_s = child.wall_s;
   record.user_s = child.user_s;
   record.system_s = child.system_s;
+  std::vector<std::string>& notes = record.notes;
   if (run.subject) {
     apply_subject_report(*run.subject, record);
-    if (record.subject_peak_rss && record.subject_peak_rss->bytes > record.peak_rss->bytes) {
-      record.peak_rss = *record.subject_peak_rss;
+    // One method for every built-in run that reported: its own maximum, never "whichever is
+    // higher", so that a scenario's median never mixes two methods.
+    record.peak_rss = *record.subject_peak_rss;
+    record.allocator = run.subject->allocator;
+    // wait4 reads some 60-70 KiB over self (the probe's JSON, written after its last mark);
+    // past kSelfSlackBytes the subject grew after that mark, and the run says so.
+    if (child.max_rss_bytes > run.subject->peak_rss_bytes + kSelfSlackBytes) {
+      notes.push_back(fmt::format(
+          "wait4 saw {} KiB more than the subject's own maximum (kernel-hwm {} KiB, self {} KiB): "
+          "the subject grew after its last mark",
+          (child.max_rss_bytes - run.subject->peak_rss_bytes) / 1024, child.max_rss_bytes / 1024,
+          run.subject->peak_rss_bytes / 1024));
+    }
+    if (run.subject->hwm_reset_failed) {
+      notes.push_back(
+          "the subject could not reset VmHWM (/proc/self/clear_refs): its phase peaks include "
+          "what came before each phase");
     }
     // The probe counts from its own start; the timeline from the spawn. Same clock, so shift.
     if (run.subject->origin_monotonic_s > 0 && run.spawn_monotonic_s > 0) {
@@ -237,8 +265,19 @@ void fill_run_record(const MeasuredRun& run, const MeasureOptions& options, doub
       }
     }
   }
+  if (!run.subject_report_error.empty()) {
+    notes.push_back(
+        "the subject's own report was unreadable, so its peak is its largest process's: " +
+        run.subject_report_error);
+  }
+  if (child.report_truncated) {
+    notes.push_back(fmt::format("the subject's report was cut at {} bytes", kMaxReportBytes));
+  }
   if (run.charged_peak_bytes) {
     record.charged_peak = Figure{*run.charged_peak_bytes, Method::cgroup};
+  }
+  if (!run.charged_error.empty()) {
+    notes.push_back("charged memory (cgroup): " + run.charged_error);
   }
   if (!run.sampled.timeline.empty()) {
     const TimelinePoint& peak = run.sampled.peak;
@@ -260,6 +299,21 @@ void fill_run_record(const MeasuredRun& run, const MeasureOptions& options, doub
                                             : ": " + run.sampled.cgroup_error + ")") +
           ": shared, copy-on-write and vfork pages may count more than once");
     }
+  }
+  if (!run.sampler_error.empty()) {
+    notes.push_back("no timeline: the sampler did not start: " + run.sampler_error);
+  }
+  if (run.sampled.missed_deadlines > 0) {
+    notes.push_back(fmt::format("the sampler started {} of {} late (more than one {} us interval)",
+                                plural(run.sampled.missed_deadlines, "sample", "samples"),
+                                run.sampled.samples, options.sample_interval.count()));
+  }
+  if (child.orphans_reaped > 0) {
+    notes.push_back(fmt::format(
+        "{} left by the run came to the launcher and were reaped{}",
+        plural(static_cast<std::uint64_t>(child.orphans_reaped), "orphan", "orphans"),
+        child.orphans_killed > 0 ? fmt::format(", {} of them killed", child.orphans_killed)
+                                 : std::string()));
   }
 }
 

@@ -31,14 +31,17 @@
 
 namespace peakbench {
 
+/// Timeline points kept per run in the report (fill_run_record decimates to this many).
+inline constexpr std::size_t kTimelinePoints = 300;
+
 struct MeasureOptions {
-  std::chrono::microseconds sample_interval{5000};  ///< 5 ms default; 1 ms on request
+  std::chrono::microseconds sample_interval = kDefaultSampleInterval;  ///< 1 ms on request
   /// With two or more CPUs, the subject on the first and the sampler on the second (plan_cpus);
   /// a SpawnRequest::cpu set by the caller wins.
   bool pin = true;
   /// Charge the run to a private memory cgroup when memory_cgroup_support() says one can be made.
   bool charged_memory = true;
-  std::size_t timeline_points = 300;  ///< fill_run_record decimates to this many
+  std::size_t timeline_points = kTimelinePoints;
   /// Caps the run's cgroup (needs charged_memory and a cgroup); past it the kernel kills it.
   std::optional<std::uint64_t> memory_limit_bytes;
 };
@@ -49,6 +52,7 @@ struct MeasuredRun {
   std::optional<SubjectReport> subject;
   std::string subject_report_error;  ///< it published something that is not a subject report
   SamplerResult sampled;             ///< full resolution, times since spawn_monotonic_s
+  std::string sampler_error;         ///< the sampler could not start: no timeline
   double spawn_monotonic_s = 0;      ///< CLOCK_MONOTONIC seconds just before the spawn
   std::optional<std::uint64_t> charged_peak_bytes;
   std::string charged_error;       ///< the cgroup was wanted and available but failed
@@ -73,12 +77,15 @@ Result<MeasuredRun> measure_run(Spawner& launcher, SpawnRequest request,
 /// "timed out after 60 s and killed"), or empty when it succeeded.
 std::string describe_failure(const ChildResult& child, double timeout_s);
 
-/// Fills the measured fields of `record`: ok, exit_status, signal, error, peak_rss (kernel-hwm;
-/// a built-in subject's own running VmHWM maximum (self) when higher, since its per-phase resets
-/// lower what wait4 sees),
-/// wall/user/system time, the subject's figures (self, jemalloc), charged_peak (cgroup),
-/// sampled_peak_* (sampled) and the decimated timeline. Phase times are moved to the timeline's
-/// axis (seconds since the spawn). Leaves the scenario fields alone.
+/// Fills the measured fields of `record`: ok, exit_status, signal, error, peak_rss, wall/user/
+/// system time, the subject's figures (self, jemalloc), charged_peak (cgroup), sampled_peak_*
+/// (sampled), the decimated timeline, the allocator the subject saw and a note for everything
+/// measured that is not a figure (missed sampler deadlines, cgroup and subject-report errors, a
+/// refused HWM reset, orphans reaped or killed). peak_rss is one method per kind of subject: a
+/// built-in subject that published its report: its own running VmHWM maximum across its
+/// per-phase resets (self), since those resets lower what wait4 sees; anything else: wait4's
+/// ru_maxrss (kernel-hwm). Phase times are moved to the timeline's axis (seconds since the
+/// spawn). Leaves the scenario fields alone.
 void fill_run_record(const MeasuredRun& run, const MeasureOptions& options, double timeout_s,
                      RunRecord& record);
 

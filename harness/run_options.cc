@@ -117,6 +117,19 @@ Result<RunPhase> parse_phase(std::string_view name) {
   return Status::Error(fmt::format("unknown phase '{}' (choose cold, warm or revalidate)", name));
 }
 
+std::string_view to_string(Allocator allocator) {
+  return allocator == Allocator::jemalloc ? "jemalloc" : "glibc";
+}
+
+Result<Allocator> parse_allocator(std::string_view name) {
+  for (Allocator a : {Allocator::glibc, Allocator::jemalloc}) {
+    if (to_string(a) == name) {
+      return a;
+    }
+  }
+  return Status::Error(fmt::format("unknown allocator '{}' (choose glibc or jemalloc)", name));
+}
+
 Result<RunOptions> resolve_run_options(const RunArgs& args) {
   RunOptions options;
   SuiteText suite;
@@ -128,12 +141,17 @@ Result<RunOptions> resolve_run_options(const RunArgs& args) {
   }
 
   // Sizes: the command line replaces the suite's.
-  const std::string sizes =
-      !args.sizes.empty() ? args.sizes : fmt::format("{}", fmt::join(suite.sizes, ","));
-  if (!sizes.empty()) {
-    auto parsed = parse_size_list(sizes);
+  if (!args.sizes.empty()) {
+    auto parsed = parse_size_list(args.sizes);
     if (!parsed) return parsed.status();
     options.sizes_bytes = *parsed;
+  } else if (!suite.sizes.empty()) {
+    options.sizes_bytes.clear();
+    for (const std::string& text : suite.sizes) {
+      auto size = parse_size(text);
+      if (!size) return size.status();
+      options.sizes_bytes.push_back(*size);
+    }
   }
   for (std::uint64_t size : options.sizes_bytes) {
     if (size < (1u << 20))
@@ -206,15 +224,15 @@ Result<RunOptions> resolve_run_options(const RunArgs& args) {
 
   options.label = !args.label.empty() ? args.label : suite.label;
   const std::string allocator = !args.allocator.empty() ? args.allocator : suite.allocator;
-  if (!allocator.empty()) options.allocator = allocator;
-  if (options.allocator != "glibc" && options.allocator != "jemalloc") {
-    return Status::Error(
-        fmt::format("unknown allocator '{}' (choose glibc or jemalloc)", options.allocator));
+  if (!allocator.empty()) {
+    auto parsed = parse_allocator(allocator);
+    if (!parsed) return parsed.status();
+    options.allocator = *parsed;
   }
-  if (!args.format.empty()) options.format = args.format;
-  if (options.format != "md" && options.format != "csv" && options.format != "json") {
-    return Status::Error(
-        fmt::format("unknown format '{}' (choose md, csv or json)", options.format));
+  if (!args.format.empty()) {
+    auto format = parse_report_format(args.format);
+    if (!format) return format.status();
+    options.format = *format;
   }
   if (!args.shard.empty()) {
     auto shard = parse_shard(args.shard);

@@ -11,7 +11,9 @@
 #include "base/status.h"
 #include "harness/client_template.h"
 #include "harness/page_cache.h"
+#include "harness/sampler.h"
 #include "harness/shard.h"
+#include "reports/export.h"
 #include "scenarios/strategy.h"
 
 namespace peakbench {
@@ -24,6 +26,14 @@ enum class RunPhase {
 };
 std::string_view to_string(RunPhase phase);
 Result<RunPhase> parse_phase(std::string_view name);
+
+/// The allocator built-in subjects run with.
+enum class Allocator {
+  glibc,     ///< the C library's malloc, as linked
+  jemalloc,  ///< jemalloc, preloaded (LD_PRELOAD)
+};
+std::string_view to_string(Allocator allocator);
+Result<Allocator> parse_allocator(std::string_view name);
 
 /// Something measured: a built-in strategy or an external client.
 struct Subject {
@@ -42,10 +52,14 @@ struct RunOptions {
   std::string label;
   std::filesystem::path suite;  ///< the suite file, if any
   std::filesystem::path out;    ///< report path; empty: none written
-  std::string format = "md";    ///< md | csv | json (stdout)
+  ReportFormat format{TableFormat::markdown, std::nullopt};  ///< what stdout gets
   std::optional<Shard> shard;
-  std::string allocator = "glibc";  ///< built-in subjects: glibc | jemalloc (LD_PRELOAD)
-  double sample_interval_ms = 5;
+  Allocator allocator = Allocator::glibc;  ///< built-in subjects'
+  /// The library preloaded for Allocator::jemalloc (the build's, from pkg-config).
+  std::filesystem::path jemalloc_library = PEAKBENCH_JEMALLOC_SO;
+  /// The program built-in subjects run as (`PROGRAM fetch ...`); empty: this executable.
+  std::filesystem::path subject_exe;
+  double sample_interval_ms = static_cast<double>(kDefaultSampleInterval.count()) / 1000;
   /// Caps each run's memory cgroup (page cache included); a run past it is killed by the kernel
   /// and reported as an out-of-memory kill. Needs a memory cgroup.
   std::optional<std::uint64_t> memory_limit_bytes;

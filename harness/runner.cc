@@ -18,6 +18,7 @@
 
 #include "base/atomic_file.h"
 #include "base/size.h"
+#include "base/text.h"
 #include "fixtures/server.h"
 #include "harness/cgroup.h"
 #include "harness/host_info.h"
@@ -34,8 +35,6 @@ namespace fs = std::filesystem;
 
 /// A run that outlives this is killed and recorded as failed: a hung client must not hang CI.
 constexpr double kRunTimeoutS = 900;
-/// Timeline points kept per run in the report.
-constexpr std::size_t kTimelinePoints = 300;
 
 /// Everything a run needs that outlives it.
 struct Context {
@@ -44,25 +43,8 @@ struct Context {
   FixtureServer& server;
   MeasureOptions measure;
   fs::path self_exe;
+  fs::path jemalloc_library;  ///< preloaded into built-in subjects for Allocator::jemalloc
 };
-
-std::string shell_quote(const std::vector<std::string>& argv) {
-  std::string out;
-  for (const std::string& word : argv) {
-    if (!out.empty()) out += ' ';
-    if (!word.empty() &&
-        word.find_first_not_of(
-            "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@%") ==
-            std::string::npos) {
-      out += word;
-    } else {
-      out += '\'';
-      for (char c : word) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-      out += '\'';
-    }
-  }
-  return out;
-}
 
 std::uint64_t tree_bytes(const fs::path& dir) {
   std::uint64_t total = 0;
@@ -111,8 +93,9 @@ SpawnRequest build_request(const Context& ctx, const Subject& subject, std::size
                     "--cache-dir",
                     dirs.cache.string(),
                     ctx.server.file_url(size_index)};
-    if (ctx.options.allocator == "jemalloc")
-      request.env.emplace_back("LD_PRELOAD", PEAKBENCH_JEMALLOC_SO);
+    if (ctx.options.allocator == Allocator::jemalloc) {
+      request.env.emplace_back("LD_PRELOAD", ctx.jemalloc_library.string());
+    }
     return request;
   }
   request.report_pipe = false;
@@ -129,6 +112,50 @@ SpawnRequest build_request(const Context& ctx, const Subject& subject, std::size
   if (argv) request.argv = std::move(*argv);
   for (const auto& [key, value] : subject.client.env) request.env.emplace_back(key, value);
   return request;
+}
+
+/// The lines of `path` that contain `needle`, at most `limit` of them.
+std::vector<std::string> lines_with(const fs::path& path, std::string_view needle,
+                                    std::size_t limit) {
+  std::vector<std::string> found;
+  auto text = read_file(path);
+  if (!text) {
+    return found;
+  }
+  std::string_view rest = *text;
+  while (!rest.empty() && found.size() < limit) {
+    const std::size_t nl = rest.find('\n');
+    std::string_view line = rest.substr(0, nl);
+    if (line.find(needle) != std::string_view::npos) {
+      found.emplace_back(trim_space(line));
+    }
+    rest.remove_prefix(nl == std::string_view::npos ? rest.size() : nl + 1);
+  }
+  return found;
+}
+
+/// Notes where the allocator a built-in subject ran with is not the one asked for: a preload
+/// that failed leaves glibc running, and the run says so (with the loader's own words).
+void note_allocator(const Context& ctx, const SpawnRequest& request, const MeasuredRun& run,
+                    RunRecord& record) {
+  if (!run.subject) {
+    record.notes.push_back(
+        "the subject published no report of its own: no allocator, phases or self figure");
+    return;
+  }
+  const std::string asked(to_string(ctx.options.allocator));
+  if (record.allocator == asked) {
+    return;
+  }
+  std::string note = fmt::format("{} was asked for but {} ran", asked, record.allocator);
+  if (ctx.options.allocator == Allocator::jemalloc) {
+    note += fmt::format(" (LD_PRELOAD={} did not load", ctx.jemalloc_library.string());
+    for (const std::string& line : lines_with(request.stderr_path, "LD_PRELOAD", 1)) {
+      note += ": " + line;
+    }
+    note += ")";
+  }
+  record.notes.push_back(std::move(note));
 }
 
 /// Measures one run and fills its record: the scenario, the figures (measure_run.h), the server's
@@ -153,6 +180,9 @@ RunRecord measure_one(Context& ctx, const Subject& subject, std::size_t size_ind
     return record;
   }
   fill_run_record(*run, ctx.measure, kRunTimeoutS, record);
+  if (subject.builtin()) {
+    note_allocator(ctx, request, *run, record);
+  }
   if (!record.ok && !request.stderr_path.empty()) {
     if (std::string tail = last_line(request.stderr_path); !tail.empty())
       record.error += ": " + tail;
@@ -201,9 +231,9 @@ ReportMeta make_meta(const RunOptions& options) {
   meta.git_dirty = git.dirty;
   meta.label = options.label;
   meta.host = read_host_info();
-  meta.allocator = options.allocator;
-  meta.methods = detect_methods(PEAKBENCH_JEMALLOC_SO);
-  if (options.allocator != "jemalloc") {
+  meta.allocator = std::string(to_string(options.allocator));
+  meta.methods = detect_methods(options.jemalloc_library);
+  if (options.allocator != Allocator::jemalloc) {
     meta.methods["jemalloc"] = {
         false, "built-in subjects ran with glibc malloc (--allocator jemalloc preloads it)"};
   }
@@ -211,6 +241,19 @@ ReportMeta make_meta(const RunOptions& options) {
   if (options.memory_limit_bytes) {
     meta.methods["cgroup"].detail += fmt::format("; each run limited to {} (--memory-limit)",
                                                  format_size(*options.memory_limit_bytes));
+  }
+  // What holds for every run and is not a figure: said once here, not in each run's notes.
+  if (options.allocator == Allocator::jemalloc && !meta.methods["jemalloc"].available) {
+    meta.notes.push_back("jemalloc was asked for but cannot be preloaded (" +
+                         meta.methods["jemalloc"].detail + "): built-in subjects run with glibc");
+  }
+  for (const char* method : {"cgroup", "sampled", "self"}) {
+    if (!meta.methods[method].available) {
+      meta.notes.push_back(fmt::format("no {} figures: {}", method, meta.methods[method].detail));
+    }
+  }
+  if (const CpuPlan cpus = plan_cpus(); !cpus.sampler_cpu) {
+    meta.notes.push_back("one CPU: the sampler shares it with the subject (no pinning)");
   }
   meta.started_at = iso8601_utc(std::chrono::system_clock::now());
   meta.suite = options.suite.string();
@@ -258,9 +301,13 @@ Result<SuiteOutcome> run_suite(const RunOptions& options, Spawner& spawner, RunO
   MeasureOptions measure;
   measure.sample_interval =
       std::chrono::microseconds(static_cast<std::int64_t>(options.sample_interval_ms * 1000));
-  measure.timeline_points = kTimelinePoints;
   measure.memory_limit_bytes = options.memory_limit_bytes;
-  Context ctx{options, spawner, **server, measure, self_exe_path()};
+  Context ctx{options,
+              spawner,
+              **server,
+              measure,
+              options.subject_exe.empty() ? self_exe_path() : options.subject_exe,
+              options.jemalloc_library};
 
   SuiteOutcome outcome;
   outcome.work_dir = *work_dir;
@@ -283,7 +330,11 @@ Result<SuiteOutcome> run_suite(const RunOptions& options, Spawner& spawner, RunO
     outcome.any_failed = outcome.any_failed || !record.ok;
     report.runs.push_back(std::move(record));
     if (!options.out.empty()) {
-      if (Status s = write_report(options.out, report); !s) observer.warning(s.message());
+      if (Status s = write_report(options.out, report); !s) {
+        report.meta.notes.push_back("the report could not be rewritten after a run: " +
+                                    s.message());
+        observer.warning(s.message());
+      }
     }
   };
   for (std::size_t i = 0; i < plan.size(); ++i) {

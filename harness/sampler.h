@@ -55,8 +55,11 @@ TreeMemory read_processes_memory(std::span<const pid_t> pids);
 /// larger of the cgroup's and the largest process's (see the file comment).
 TimelinePoint tree_point(double t_s, const CgroupMemoryStat& cgroup, const TreeMemory& processes);
 
+/// The sampler's interval unless asked otherwise (`run --sample-ms`): 5 ms.
+inline constexpr std::chrono::microseconds kDefaultSampleInterval{5000};
+
 struct SamplerOptions {
-  std::chrono::microseconds interval{5000};  ///< 5 ms by default; 1 ms on request
+  std::chrono::microseconds interval = kDefaultSampleInterval;  ///< 1 ms on request
   std::optional<int> cpu;                    ///< pin the sampling thread here (see plan_cpus)
   /// The run's private memory cgroup; empty: none, the tree is the root's descendants.
   std::filesystem::path cgroup_dir;

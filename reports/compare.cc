@@ -14,8 +14,6 @@ const ScenarioSummary* find(const std::vector<ScenarioSummary>& summaries, const
   return it == summaries.end() ? nullptr : &*it;
 }
 
-bool succeeded(const ScenarioSummary& s) { return s.failed < s.runs; }
-
 std::string key_list(const std::vector<ScenarioKey>& keys) {
   std::string out;
   for (const ScenarioKey& key : keys) {
@@ -25,20 +23,6 @@ std::string key_list(const std::vector<ScenarioKey>& keys) {
 }
 
 }  // namespace
-
-std::string describe_source(const ReportMeta& meta) {
-  std::string where;
-  if (!meta.git_commit.empty()) {
-    where = "commit " + meta.git_commit.substr(0, 7) + (meta.git_dirty ? "+dirty" : "");
-    if (!meta.git_branch.empty()) {
-      where += " on " + meta.git_branch;
-    }
-  }
-  if (meta.label.empty()) {
-    return where.empty() ? "unlabelled report" : where;
-  }
-  return where.empty() ? meta.label : meta.label + ", " + where;
-}
 
 Comparison compare_reports(const Report& before, const Report& after) {
   const std::vector<ScenarioSummary> old_summaries = before.summarize();
@@ -56,7 +40,7 @@ Comparison compare_reports(const Report& before, const Report& after) {
     delta.key = now.key;
     delta.before = *then;
     delta.after = now;
-    delta.failed = !succeeded(*then) || !succeeded(now);
+    delta.failed = !then->succeeded() || !now.succeeded();
     if (!delta.failed) {
       delta.delta_bytes = static_cast<std::int64_t>(now.median_peak_rss_bytes) -
                           static_cast<std::int64_t>(then->median_peak_rss_bytes);
@@ -93,7 +77,7 @@ Table build_comparison_table(const Comparison& comparison) {
   for (const ScenarioDelta& d : comparison.rows) {
     std::vector<Cell> row{Cell::of_text(d.key.to_string())};
     auto peak_cell = [](const ScenarioSummary& s) {
-      if (s.failed == s.runs) {
+      if (!s.succeeded()) {
         return Cell::of_text("failed");
       }
       return Cell::of_number(format_kb(s.median_peak_rss_bytes),
@@ -138,11 +122,12 @@ Table build_comparison_table(const Comparison& comparison) {
   }
   table.notes.push_back("BEFORE: " + comparison.before_source +
                         ". AFTER: " + comparison.after_source + ".");
-  table.notes.push_back(
-      fmt::format("Median peak RSS (kernel-hwm) of the successful runs. same: the medians differ "
-                  "by no more than the noise, the larger of the repetitions' spread (max - min) "
-                  "in either report, {:.1f}% of BEFORE and {} KiB.",
-                  kNoiseFloor * 100, kNoiseFloorBytes / 1024));
+  table.notes.push_back(fmt::format(
+      "Median peak RSS of the successful runs, one method per scenario (self for built-in "
+      "subjects, the largest process for other clients). same: the medians differ "
+      "by no more than the noise, the larger of the repetitions' spread (max - min) "
+      "in either report, {:.1f}% of BEFORE and {} KiB.",
+      kNoiseFloor * 100, kNoiseFloorBytes / 1024));
   for (const ScenarioDelta& d : comparison.rows) {
     if (d.before.failed > 0) {
       table.notes.push_back(fmt::format("{}: {} of {} runs failed in BEFORE.", d.key.to_string(),

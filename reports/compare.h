@@ -11,7 +11,7 @@
 
 namespace peakbench {
 
-/// One scenario present in both reports, by its median kernel-hwm peak.
+/// One scenario present in both reports, by its median peak (one method each, report.h).
 struct ScenarioDelta {
   ScenarioKey key;
   ScenarioSummary before;
@@ -42,8 +42,6 @@ struct Comparison {
 
 Comparison compare_reports(const Report& before, const Report& after);
 
-/// How a report names where it came from: its label, commit and branch, whichever it has.
-std::string describe_source(const ReportMeta& meta);
 
 /// A row per scenario: before and after KB, delta KB, change %, ratio, the noise threshold (±% of
 /// before) and a verdict ("lower", "higher", "same" within the threshold, "failed"); notes say

@@ -8,14 +8,13 @@
 #include <numeric>
 #include <vector>
 
+#include "base/median.h"
 #include "reports/table.h"
 
 namespace peakbench {
 namespace {
 
 using Json = nlohmann::ordered_json;
-
-bool succeeded(const ScenarioSummary& s) { return s.failed < s.runs; }
 
 double ms(double seconds) {
   // Microsecond resolution keeps the output stable across platforms' double printing.
@@ -205,7 +204,7 @@ std::string render_gbench_json(const Report& report, bool aggregates_only) {
       j["runs_failed"] = s.failed;
       benchmarks.push_back(std::move(j));
     };
-    if (succeeded(s)) {
+    if (s.succeeded()) {
       const Stats real = stats_of(real_ms), cpu = stats_of(cpu_ms), peak = stats_of(peaks);
       aggregate("mean", "time", real.mean, cpu.mean, peak.mean);
       aggregate("median", "time", real.median, cpu.median, peak.median);
@@ -215,7 +214,7 @@ std::string render_gbench_json(const Report& report, bool aggregates_only) {
     // A user-defined statistic in Google Benchmark's terms: its value in both times, 0 when all
     // ran, so that a consumer comparing by name sees a failure appear.
     aggregate("runs_failed", "time", s.failed, s.failed,
-              succeeded(s) ? s.median_peak_rss_bytes : 0);
+              s.succeeded() ? s.median_peak_rss_bytes : 0);
   }
   const Json doc{{"context", gbench_context(report)}, {"benchmarks", std::move(benchmarks)}};
   return doc.dump(2) + "\n";
@@ -225,14 +224,14 @@ std::string render_custom_smaller(const Report& report) {
   Json entries = Json::array();
   for (const ScenarioSummary& s : report.summarize()) {
     const std::string name = s.key.to_string();
-    if (succeeded(s)) {
+    if (s.succeeded()) {
       entries.push_back(Json{
           {"name", name + " peak RSS"},
           {"unit", "bytes"},
           {"value", s.median_peak_rss_bytes},
           {"range", fmt::format("{} - {}", s.min_peak_rss_bytes, s.max_peak_rss_bytes)},
           {"extra", fmt::format("median of {} runs ({} failed), {}; {} MiB; peak / body {:.2f}",
-                                s.runs - s.failed, s.failed, s.peak_rss_method,
+                                s.runs - s.failed, s.failed, to_string(s.peak_rss_method),
                                 format_mib(s.median_peak_rss_bytes), s.peak_per_body_byte)},
       });
     }
@@ -249,7 +248,7 @@ std::string render_bmf(const Report& report) {
   Json doc = Json::object();
   for (const ScenarioSummary& s : report.summarize()) {
     Json measures = Json::object();
-    if (succeeded(s)) {
+    if (s.succeeded()) {
       measures["peak-rss"] = Json{{"value", s.median_peak_rss_bytes},
                                   {"lower_value", s.min_peak_rss_bytes},
                                   {"upper_value", s.max_peak_rss_bytes}};
@@ -283,6 +282,26 @@ std::vector<std::string> failed_scenario_lines(const Report& report) {
     }
   }
   return lines;
+}
+
+Result<ReportFormat> parse_report_format(std::string_view name) {
+  if (std::optional<ExportFormat> exported = parse_export_format(name)) {
+    return ReportFormat{std::nullopt, *exported};
+  }
+  if (Result<TableFormat> table = parse_table_format(name)) {
+    return ReportFormat{*table, std::nullopt};
+  }
+  return Status::Error(
+      fmt::format("unknown format '{}' (expected md, csv, json, gbench, gbench-aggregates, "
+                  "custom-smaller or bmf)",
+                  name));
+}
+
+std::string render_report(const Report& report, const ReportFormat& format) {
+  if (format.exported) {
+    return render_export(report, *format.exported);
+  }
+  return render(build_report_table(report), format.table.value_or(TableFormat::markdown));
 }
 
 }  // namespace peakbench

@@ -25,7 +25,9 @@
 #include <string>
 #include <string_view>
 
+#include "base/status.h"
 #include "reports/report.h"
+#include "reports/table.h"
 
 namespace peakbench {
 
@@ -43,5 +45,18 @@ std::string render_export(const Report& report, ExportFormat format);
 /// One line per scenario with failed runs: "whole-body/cold/128MiB: 2 of 2 runs failed (killed by
 /// the out-of-memory killer ...)"; empty when every run succeeded.
 std::vector<std::string> failed_scenario_lines(const Report& report);
+
+/// What a report prints as (`run --format`, `table --format`): the peak-RSS table in one of the
+/// table formats, or an export. One list, so both commands accept the same names.
+struct ReportFormat {
+  std::optional<TableFormat> table;  ///< set unless `exported` is
+  std::optional<ExportFormat> exported;
+};
+
+/// "md" | "markdown" | "csv" | "json" | "gbench" | "custom-smaller" | "bmf"; any other name is an
+/// error that lists them.
+Result<ReportFormat> parse_report_format(std::string_view name);
+/// The report's table (build_report_table) or its export, as `format` says.
+std::string render_report(const Report& report, const ReportFormat& format);
 
 }  // namespace peakbench

@@ -30,11 +30,10 @@ std::optional<PeakFit> fit_peak_vs_body(std::span<const PeakPoint> points) {
 }
 
 std::vector<BodyMultiple> multiples_of_body(const std::vector<ScenarioSummary>& summaries) {
-  auto succeeded = [](const ScenarioSummary& s) { return s.failed < s.runs; };
   std::vector<BodyMultiple> multiples(summaries.size());
   for (std::size_t i = 0; i < summaries.size(); ++i) {
     const ScenarioSummary& s = summaries[i];
-    if (!succeeded(s) || s.key.body_bytes == 0) {
+    if (!s.succeeded() || s.key.body_bytes == 0) {
       continue;
     }
     double base = 0;
@@ -49,7 +48,7 @@ std::vector<BodyMultiple> multiples_of_body(const std::vector<ScenarioSummary>& 
         if (other.key.subject != s.key.subject || other.key.phase != s.key.phase) {
           continue;
         }
-        if (!succeeded(other)) {
+        if (!other.succeeded()) {
           continue;
         }
         points.push_back({other.key.body_bytes, other.median_peak_rss_bytes});

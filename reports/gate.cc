@@ -8,12 +8,11 @@
 #include <nlohmann/json.hpp>
 
 #include "base/size.h"
+#include "base/text.h"
 #include "reports/fit.h"
 
 namespace peakbench {
 namespace {
-
-bool succeeded(const ScenarioSummary& s) { return s.failed < s.runs; }
 
 std::string mib(double bytes) { return fmt::format("{:.1f} MiB", bytes / (1024.0 * 1024.0)); }
 
@@ -215,8 +214,15 @@ Result<GateVerdict> evaluate_gate(const Report& report, const Report* baseline,
   GateVerdict verdict;
 
   for (const ScenarioSummary& s : summaries) {
-    verdict.checks.push_back({"runs-ok", "runs_ok", s.key.to_string(), "0 failed",
-                              fmt::format("{} of {} failed", s.failed, s.runs), s.failed == 0});
+    GateCheck check;
+    check.rule = "runs-ok";
+    check.bound = "runs_ok";
+    check.scenario = s.key.to_string();
+    check.unit = GateUnit::failed_runs;
+    check.actual = s.failed;
+    check.runs = s.runs;
+    check.passed = s.failed == 0;
+    verdict.checks.push_back(std::move(check));
   }
 
   for (const GateRule& rule : rules) {
@@ -231,47 +237,63 @@ Result<GateVerdict> evaluate_gate(const Report& report, const Report* baseline,
       continue;
     }
     for (const ScenarioSummary* s : matched) {
-      if (!succeeded(*s)) {
+      if (!s->succeeded()) {
         continue;  // runs-ok already fails it; there is no peak to bound
       }
       const auto peak = static_cast<double>(s->median_peak_rss_bytes);
+      auto check = [&](std::string bound, GateUnit unit, double limit) {
+        GateCheck c;
+        c.rule = rule.name;
+        c.bound = std::move(bound);
+        c.scenario = s->key.to_string();
+        c.unit = unit;
+        c.limit = limit;
+        return c;
+      };
       if (rule.max_peak_bytes) {
-        verdict.checks.push_back({rule.name, "max_peak", s->key.to_string(),
-                                  format_size(*rule.max_peak_bytes), mib(peak),
-                                  s->median_peak_rss_bytes <= *rule.max_peak_bytes});
+        GateCheck c = check("max_peak", GateUnit::bytes, static_cast<double>(*rule.max_peak_bytes));
+        c.actual = peak;
+        c.passed = s->median_peak_rss_bytes <= *rule.max_peak_bytes;
+        verdict.checks.push_back(std::move(c));
       }
       if (rule.max_over_start_bytes) {
+        GateCheck c = check("max_over_start", GateUnit::bytes,
+                            static_cast<double>(*rule.max_over_start_bytes));
         if (s->median_start_rss_bytes) {
-          const double over = peak - static_cast<double>(*s->median_start_rss_bytes);
-          verdict.checks.push_back({rule.name, "max_over_start", s->key.to_string(),
-                                    format_size(*rule.max_over_start_bytes), mib(over),
-                                    over <= static_cast<double>(*rule.max_over_start_bytes)});
+          c.actual = peak - static_cast<double>(*s->median_start_rss_bytes);
+          c.passed = *c.actual <= c.limit;
         } else {
-          verdict.checks.push_back({rule.name, "max_over_start", s->key.to_string(),
-                                    format_size(*rule.max_over_start_bytes), "no start RSS",
-                                    false});
+          c.missing = "no start RSS";
         }
+        verdict.checks.push_back(std::move(c));
       }
       if (rule.max_increase) {
         const auto it = std::find_if(base_summaries.begin(), base_summaries.end(),
                                      [&](const ScenarioSummary& b) { return b.key == s->key; });
-        if (it == base_summaries.end() || !succeeded(*it) || it->median_peak_rss_bytes == 0) {
+        if (it == base_summaries.end() || !it->succeeded() || it->median_peak_rss_bytes == 0) {
           verdict.notes.push_back(
               fmt::format("Rule '{}': no baseline for {}.", rule.name, s->key.to_string()));
-        } else {
-          const double increase = peak / static_cast<double>(it->median_peak_rss_bytes) - 1;
-          verdict.checks.push_back(
-              {rule.name, "max_increase", s->key.to_string(), percent(*rule.max_increase),
-               fmt::format("{} ({} -> {})", percent(increase),
-                           mib(static_cast<double>(it->median_peak_rss_bytes)), mib(peak)),
-               increase <= *rule.max_increase + 1e-12});
+          continue;
         }
+        GateCheck c = check("max_increase", GateUnit::increase, *rule.max_increase);
+        c.before_bytes = it->median_peak_rss_bytes;
+        c.after_bytes = s->median_peak_rss_bytes;
+        if (it->peak_rss_method != s->peak_rss_method) {
+          // Two methods measure different things (self is the subject's own maximum, kernel-hwm
+          // the largest process at exit): their ratio is no increase.
+          c.missing = fmt::format("not compared: baseline median by {}, this one by {}",
+                                  to_string(it->peak_rss_method), to_string(s->peak_rss_method));
+        } else {
+          c.actual = peak / static_cast<double>(it->median_peak_rss_bytes) - 1;
+          c.passed = *c.actual <= *rule.max_increase + 1e-12;
+        }
+        verdict.checks.push_back(std::move(c));
       }
     }
     if (rule.max_per_body_byte) {
       std::vector<SlopeGroup> groups;
       for (const ScenarioSummary* s : matched) {
-        if (!succeeded(*s)) {
+        if (!s->succeeded()) {
           continue;
         }
         auto it = std::find_if(groups.begin(), groups.end(), [&](const SlopeGroup& g) {
@@ -303,10 +325,16 @@ Result<GateVerdict> evaluate_gate(const Report& report, const Report* baseline,
         }
         const std::string scenario = g.members.size() == 1 ? g.members.front()->key.to_string()
                                                            : g.subject + "/" + g.phase + "/*";
-        verdict.checks.push_back({rule.name, "max_per_body_byte", scenario,
-                                  fmt::format("{:.3f} B/B", *rule.max_per_body_byte),
-                                  fmt::format("{:.3f} B/B ({})", slope, how),
-                                  slope <= *rule.max_per_body_byte});
+        GateCheck c;
+        c.rule = rule.name;
+        c.bound = "max_per_body_byte";
+        c.scenario = scenario;
+        c.unit = GateUnit::per_body_byte;
+        c.limit = *rule.max_per_body_byte;
+        c.actual = slope;
+        c.how = std::move(how);
+        c.passed = slope <= *rule.max_per_body_byte;
+        verdict.checks.push_back(std::move(c));
       }
     }
   }
@@ -323,13 +351,47 @@ Result<GateVerdict> evaluate_gate(const Report& report, const Report* baseline,
   return verdict;
 }
 
+std::string format_limit(const GateCheck& check) {
+  switch (check.unit) {
+    case GateUnit::failed_runs:
+      return fmt::format("{:.0f} failed", check.limit);
+    case GateUnit::bytes:
+      return format_size(static_cast<std::uint64_t>(check.limit));
+    case GateUnit::per_body_byte:
+      return fmt::format("{:.3f} B/B", check.limit);
+    case GateUnit::increase:
+      return percent(check.limit);
+  }
+  return {};
+}
+
+std::string format_actual(const GateCheck& check) {
+  if (!check.actual) {
+    return check.missing;
+  }
+  const double actual = *check.actual;
+  switch (check.unit) {
+    case GateUnit::failed_runs:
+      return fmt::format("{:.0f} of {} failed", actual, check.runs);
+    case GateUnit::bytes:
+      return mib(actual);
+    case GateUnit::per_body_byte:
+      return fmt::format("{:.3f} B/B ({})", actual, check.how);
+    case GateUnit::increase:
+      return fmt::format("{} ({} -> {})", percent(actual),
+                         mib(static_cast<double>(check.before_bytes)),
+                         mib(static_cast<double>(check.after_bytes)));
+  }
+  return {};
+}
+
 Table build_gate_table(const GateVerdict& verdict) {
   Table table;
   table.columns = {{"rule", Align::left},   {"bound", Align::left},   {"scenario", Align::left},
                    {"limit", Align::right}, {"actual", Align::right}, {"result", Align::left}};
   for (const GateCheck& c : verdict.checks) {
     table.rows.push_back({Cell::of_text(c.rule), Cell::of_text(c.bound), Cell::of_text(c.scenario),
-                          Cell::of_text(c.limit), Cell::of_text(c.actual),
+                          Cell::of_text(format_limit(c)), Cell::of_text(format_actual(c)),
                           Cell::of_text(c.passed ? "pass" : "FAIL")});
   }
   table.notes = verdict.notes;

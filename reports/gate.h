@@ -1,8 +1,8 @@
 #pragma once
 // `peakbench gate`: memory budgets for CI. Rules (a JSON file, see reports/gates.json) match
-// scenarios by globs and bound the median kernel-hwm peak; evaluation gives a plain verdict, the
-// renderers show it (table, JUnit XML, GitHub step summary), and only the CLI turns a failed
-// verdict into exit status 1.
+// scenarios by globs and bound the median peak (one method per median, report.h); evaluation gives
+// a plain verdict, the renderers show it (table, JUnit XML, GitHub step summary), and only the CLI
+// turns a failed verdict into exit status 1.
 
 #include <cstdint>
 #include <optional>
@@ -45,16 +45,40 @@ Result<double> parse_increase(std::string_view text);
 /// Shell-style glob with `*` and `?` over the whole text.
 bool glob_match(std::string_view pattern, std::string_view text);
 
+/// The unit of a check's limit and actual value.
+enum class GateUnit {
+  failed_runs,    ///< a count of failed runs
+  bytes,          ///< a memory figure
+  per_body_byte,  ///< bytes of peak per byte of body ("B/B")
+  increase,       ///< a fraction over the baseline: 0.10 is +10%
+};
+
 /// One bound of one rule applied to one scenario (or, for slopes, to one subject and phase).
+/// Numbers only; format_limit() and format_actual() spell them.
 struct GateCheck {
   std::string rule;  ///< the rule's name
   std::string
       bound;  ///< "max_peak" | "max_over_start" | "max_per_body_byte" | "max_increase" | "runs_ok"
   std::string scenario;  ///< "streaming/warm/32MiB", or "streaming/warm/*" for a slope
-  std::string limit;     ///< as shown: "64MiB", "0.05 B/B", "+10%"
-  std::string actual;    ///< as shown: "12.1 MiB", "0.011 B/B", "+2.3%"
+  GateUnit unit = GateUnit::bytes;
+  double limit = 0;  ///< in `unit`
+  /// In `unit`; absent when the figure could not be had, and then `missing` says why (no start
+  /// RSS, or a baseline median taken by another method) and the check fails.
+  std::optional<double> actual;
+  std::string missing;
+  int runs = 0;  ///< failed_runs: the scenario's runs
+  /// increase: the baseline's and this report's median peaks.
+  std::uint64_t before_bytes = 0;
+  std::uint64_t after_bytes = 0;
+  std::string how;  ///< per_body_byte: how the slope was had ("fit over 3 sizes", ...)
   bool passed = false;
 };
+
+/// The limit as shown: "0 failed", "64MiB", "0.050 B/B", "+10.0%".
+std::string format_limit(const GateCheck& check);
+/// The actual value as shown: "1 of 3 failed", "12.1 MiB", "0.011 B/B (fit over 2 sizes)",
+/// "+2.3% (12.0 MiB -> 12.3 MiB)", or why there is none.
+std::string format_actual(const GateCheck& check);
 
 struct GateVerdict {
   std::vector<GateCheck> checks;
@@ -65,6 +89,8 @@ struct GateVerdict {
 
 /// Applies `rules` to `report` (and `baseline`, when given), plus an implicit "runs-ok" check per
 /// scenario: a failed run fails the gate. An error when a rule needs a baseline and none is given.
+/// A baseline median taken by another method than the report's is not compared: its check fails
+/// and says so.
 Result<GateVerdict> evaluate_gate(const Report& report, const Report* baseline,
                                   const std::vector<GateRule>& rules);
 

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "reports/junit.h"
 #include "reports/step_summary.h"
 
@@ -182,10 +184,65 @@ TEST(Gate, SizesMatchByGlobOrByValue) {
                                                "by-glob whole-body/cold/32MiB"}));
 }
 
+TEST(Gate, ABaselineMedianTakenByAnotherMethodIsNotComparedAndSaysSo) {
+  Report baseline;
+  Report report;
+  for (int i = 0; i < 3; ++i) {
+    RunRecord old_run;
+    old_run.subject = "streaming";
+    old_run.phase = "cold";
+    old_run.body_bytes = 32 << 20;
+    old_run.ok = true;
+    old_run.peak_rss = Figure{10 << 20, Method::kernel_hwm};
+    baseline.runs.push_back(old_run);
+    RunRecord new_run = old_run;
+    new_run.peak_rss = Figure{9 << 20, Method::self_hwm};  // lower, but not comparable
+    report.runs.push_back(new_run);
+  }
+  auto rules = parse_gate_rules(R"({"rules": [{"name": "up", "max_increase": "+10%"}]})", "r");
+  ASSERT_TRUE(rules.ok()) << rules.message();
+  auto verdict = evaluate_gate(report, &baseline, *rules);
+  ASSERT_TRUE(verdict.ok()) << verdict.message();
+  const auto it = std::find_if(verdict->checks.begin(), verdict->checks.end(),
+                               [](const GateCheck& c) { return c.bound == "max_increase"; });
+  ASSERT_NE(it, verdict->checks.end());
+  EXPECT_FALSE(it->passed);
+  EXPECT_FALSE(it->actual.has_value());
+  EXPECT_EQ(format_actual(*it), "not compared: baseline median by kernel-hwm, this one by self");
+  EXPECT_EQ(format_limit(*it), "+10.0%");
+}
+
+TEST(Gate, ChecksCarryNumbersThatTheRendererSpells) {
+  GateCheck c;
+  c.unit = GateUnit::per_body_byte;
+  c.limit = 0.02;
+  c.actual = 0.0113;
+  c.how = "fit over 2 sizes";
+  EXPECT_EQ(format_limit(c), "0.020 B/B");
+  EXPECT_EQ(format_actual(c), "0.011 B/B (fit over 2 sizes)");
+  c.unit = GateUnit::failed_runs;
+  c.limit = 0;
+  c.actual = 1;
+  c.runs = 3;
+  EXPECT_EQ(format_limit(c), "0 failed");
+  EXPECT_EQ(format_actual(c), "1 of 3 failed");
+}
+
 TEST(Gate, JUnitHasOneTestcasePerCheckAndEscapes) {
   GateVerdict verdict;
-  verdict.checks.push_back({"a<b", "max_peak", "s/cold/1MiB", "1MiB", "2.0 MiB", false});
-  verdict.checks.push_back({"ok", "max_peak", "s/warm/1MiB", "1MiB", "0.5 MiB", true});
+  auto check = [](std::string rule, std::string scenario, double actual_mib, bool passed) {
+    GateCheck c;
+    c.rule = std::move(rule);
+    c.bound = "max_peak";
+    c.scenario = std::move(scenario);
+    c.unit = GateUnit::bytes;
+    c.limit = 1 << 20;
+    c.actual = actual_mib * (1 << 20);
+    c.passed = passed;
+    return c;
+  };
+  verdict.checks.push_back(check("a<b", "s/cold/1MiB", 2.0, false));
+  verdict.checks.push_back(check("ok", "s/warm/1MiB", 0.5, true));
   const std::string xml = render_junit(verdict, Report{});
   EXPECT_NE(xml.find("tests=\"2\" failures=\"1\""), std::string::npos);
   EXPECT_NE(xml.find("classname=\"peakbench.gate.a&lt;b\""), std::string::npos);

@@ -89,7 +89,8 @@ std::string render_junit(const GateVerdict& verdict, const Report& report) {
       out += head + "/>\n";
       continue;
     }
-    std::string message = fmt::format("{}: {} is {}, limit {}", c.rule, c.bound, c.actual, c.limit);
+    std::string message =
+        fmt::format("{}: {} is {}, limit {}", c.rule, c.bound, format_actual(c), format_limit(c));
     std::string body;
     if (c.bound == "runs_ok") {
       const std::vector<std::string> runs = failed_runs(report, c.scenario);

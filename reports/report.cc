@@ -4,6 +4,7 @@
 #include <array>
 #include <utility>
 
+#include "base/median.h"
 #include "base/size.h"
 
 namespace peakbench {
@@ -18,26 +19,6 @@ constexpr std::array<std::pair<Method, std::string_view>, 6> kMethodNames{{
     {Method::taskstats, "taskstats"},
 }};
 
-// The median of a non-empty list; between two middles, their mean rounded down, so that an even
-// number of repetitions still gives an integral byte count.
-std::uint64_t median_of(std::vector<std::uint64_t> values) {
-  std::sort(values.begin(), values.end());
-  const std::size_t mid = values.size() / 2;
-  if (values.size() % 2 == 1) {
-    return values[mid];
-  }
-  return values[mid - 1] + (values[mid] - values[mid - 1]) / 2;
-}
-
-double median_of(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  const std::size_t mid = values.size() / 2;
-  if (values.size() % 2 == 1) {
-    return values[mid];
-  }
-  return (values[mid - 1] + values[mid]) / 2;
-}
-
 bool downloaded_a_file(const RunRecord& run) {
   for (const auto& [status, count] : run.file_requests) {
     if ((status == 200 || status == 206) && count > 0) {
@@ -51,6 +32,20 @@ bool downloaded_a_file(const RunRecord& run) {
 
 std::string ScenarioKey::to_string() const {
   return subject + "/" + phase + "/" + format_size(body_bytes);
+}
+
+std::string describe_source(const ReportMeta& meta) {
+  std::string where;
+  if (!meta.git_commit.empty()) {
+    where = "commit " + meta.git_commit.substr(0, 7) + (meta.git_dirty ? "+dirty" : "");
+    if (!meta.git_branch.empty()) {
+      where += " on " + meta.git_branch;
+    }
+  }
+  if (meta.label.empty()) {
+    return where.empty() ? "unlabelled report" : where;
+  }
+  return where.empty() ? meta.label : meta.label + ", " + where;
 }
 
 std::string to_string(Method method) {
@@ -92,6 +87,26 @@ std::vector<ScenarioSummary> Report::summarize() const {
 
   for (std::size_t i = 0; i < summaries.size(); ++i) {
     ScenarioSummary& summary = summaries[i];
+    // The median's one method: the one most successful runs were measured by.
+    std::vector<std::pair<Method, int>> votes;
+    for (const RunRecord* run : members[i]) {
+      if (!run->ok || !run->peak_rss) {
+        continue;
+      }
+      auto it = std::find_if(votes.begin(), votes.end(),
+                             [&](const auto& vote) { return vote.first == run->peak_rss->method; });
+      if (it == votes.end()) {
+        votes.emplace_back(run->peak_rss->method, 1);
+      } else {
+        ++it->second;
+      }
+    }
+    if (!votes.empty()) {
+      summary.peak_rss_method =
+          std::max_element(votes.begin(), votes.end(), [](const auto& a, const auto& b) {
+            return a.second < b.second;
+          })->first;
+    }
     std::vector<std::uint64_t> peaks;
     std::vector<std::uint64_t> charged;
     std::vector<std::uint64_t> starts;
@@ -101,14 +116,15 @@ std::vector<ScenarioSummary> Report::summarize() const {
       if (summary.key.phase == "warm" && downloaded_a_file(*run)) {
         summary.warm_downloaded = true;
       }
-      if (!run->ok) {
+      if (!run->ok || !run->peak_rss) {
         ++summary.failed;
         continue;
       }
+      if (run->peak_rss->method != summary.peak_rss_method) {
+        ++summary.excluded;
+        continue;
+      }
       peaks.push_back(run->peak_rss->bytes);
-      const std::string method = to_string(run->peak_rss->method);
-      summary.peak_rss_method =
-          summary.peak_rss_method.empty() || summary.peak_rss_method == method ? method : "mixed";
       walls.push_back(run->wall_s);
       if (run->charged_peak) {
         charged.push_back(run->charged_peak->bytes);

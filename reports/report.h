@@ -70,9 +70,10 @@ struct RunRecord {
   std::optional<int> signal;  ///< when it was killed
   std::string error;          ///< one line when !ok
 
-  /// The peak: the largest single process of the tree (taskstats; without it wait4 ru_maxrss,
-  /// kernel-hwm); for a built-in subject,
-  /// whose per-phase resets lower what wait4 sees, its own running maximum of VmHWM (self).
+  /// The peak, one method per kind of subject: a built-in subject that published its report:
+  /// its own running maximum of VmHWM (self), since its per-phase resets lower what wait4 sees;
+  /// anything else: the largest single process of the tree (taskstats; without it wait4
+  /// ru_maxrss, kernel-hwm).
   /// Absent when the run never ran (its fill failed, its program could not start).
   std::optional<Figure> peak_rss;
   std::optional<Figure> subject_peak_rss;   ///< built-in subject's own VmHWM (self)
@@ -127,12 +128,17 @@ struct ScenarioSummary {
   std::string subject_kind;
   int runs = 0;
   int failed = 0;
-  std::uint64_t median_peak_rss_bytes = 0;  ///< over successful runs, kernel-hwm
+  /// Successful runs whose peak was taken by another method than the median's (a built-in
+  /// subject that published no report of its own): left out of the median, never mixed into it.
+  int excluded = 0;
+  /// Over the successful runs whose peak was taken by `peak_rss_method`.
+  std::uint64_t median_peak_rss_bytes = 0;
   std::uint64_t min_peak_rss_bytes = 0;
   std::uint64_t max_peak_rss_bytes = 0;
   double peak_per_body_byte = 0;  ///< median / body_bytes
-  /// How the runs' peaks were taken: "kernel-hwm", "self" (built-in subjects), or "mixed".
-  std::string peak_rss_method;
+  /// The one method of the median: the method most successful runs were measured by (self for
+  /// a built-in subject, kernel-hwm for an external client); a tie goes to the first run's.
+  Method peak_rss_method = Method::kernel_hwm;
   std::optional<std::uint64_t> median_charged_bytes;
   bool warm_downloaded = false;  ///< a warm run that made a file request with a 200
   /// Added by reports: median wall time of the successful runs, for the time-based exports.
@@ -140,6 +146,11 @@ struct ScenarioSummary {
   /// Added by reports: median subject_start_rss (self) when every successful run has one: the
   /// base that "peak above start" and multiples of the body size are counted from.
   std::optional<std::uint64_t> median_start_rss_bytes;
+
+  /// Runs in the median: neither failed nor excluded.
+  int measured() const { return runs - failed - excluded; }
+  /// Whether there is a median at all.
+  bool succeeded() const { return measured() > 0; }
 };
 
 /// One CPU cache level as sysfs describes it (Google Benchmark's context "caches").
@@ -197,6 +208,10 @@ struct Report {
   /// Scenarios in first-seen order of their runs.
   std::vector<ScenarioSummary> summarize() const;
 };
+
+/// Who made a report, in a few words: "nightly, commit 0123456+dirty on main", "commit 0123456",
+/// "unlabelled report". (Compare's column headers, the table's first note.)
+std::string describe_source(const ReportMeta& meta);
 
 std::string to_string(Method method);
 /// The method named `name` ("kernel-hwm", ...), or nothing when unknown. (Added by reports.)

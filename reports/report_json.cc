@@ -172,11 +172,12 @@ Json summary_json(const ScenarioSummary& s) {
       {"subject_kind", s.subject_kind},
       {"runs", s.runs},
       {"failed", s.failed},
+      {"excluded", s.excluded},
       {"peak_rss",
        {{"median_bytes", s.median_peak_rss_bytes},
         {"min_bytes", s.min_peak_rss_bytes},
         {"max_bytes", s.max_peak_rss_bytes},
-        {"method", s.peak_rss_method.empty() ? to_string(Method::kernel_hwm) : s.peak_rss_method}}},
+        {"method", to_string(s.peak_rss_method)}}},
       {"peak_per_body_byte", s.peak_per_body_byte},
       {"median_wall_s", s.median_wall_s},
   };

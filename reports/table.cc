@@ -72,13 +72,8 @@ std::vector<std::string> ordered_phases(const std::vector<ScenarioSummary>& summ
 // One line saying what was measured where: label, commit, host and allocator.
 std::string describe_run(const ReportMeta& meta) {
   std::vector<std::string> parts;
-  if (!meta.label.empty()) {
-    parts.push_back(meta.label);
-  }
-  if (!meta.git_commit.empty()) {
-    parts.push_back(fmt::format("commit {}{}{}", meta.git_commit.substr(0, 7),
-                                meta.git_dirty ? "+dirty" : "",
-                                meta.git_branch.empty() ? "" : " on " + meta.git_branch));
+  if (!meta.label.empty() || !meta.git_commit.empty()) {
+    parts.push_back(describe_source(meta));
   }
   if (!meta.host.cpu_model.empty()) {
     parts.push_back(fmt::format("{}, {} cores", meta.host.cpu_model, meta.host.cores));
@@ -273,6 +268,9 @@ Table build_report_table(const Report& report) {
 
   bool any_downloaded = false;
   bool any_upper_bound = false;
+  bool any_excluded = false;
+  // Each run's notes, numbered, listed under the table; the row names the numbers.
+  std::vector<std::string> run_notes;
   for (const std::string& subject : subjects) {
     auto& list = sizes[subject];
     std::sort(list.begin(), list.end());
@@ -294,8 +292,8 @@ Table build_report_table(const Report& report) {
         const ScenarioSummary& s = *it;
         const BodyMultiple multiple = multiples[static_cast<std::size_t>(it - summaries.begin())];
         // Only a shown multiple needs the note; a scenario whose runs all failed shows none.
-        any_upper_bound = any_upper_bound || (!multiple.from_base && s.failed < s.runs);
-        if (s.failed == s.runs) {
+        any_upper_bound = any_upper_bound || (!multiple.from_base && s.succeeded());
+        if (!s.succeeded()) {
           row.push_back(Cell::of_text("failed"));
           row.push_back(Cell::of_text(""));
           row.push_back(Cell::of_text(""));
@@ -311,9 +309,28 @@ Table build_report_table(const Report& report) {
         if (s.failed > 0) {
           notes.push_back(fmt::format("{}: {} of {} runs failed", phase, s.failed, s.runs));
         }
+        if (s.excluded > 0) {
+          notes.push_back(fmt::format("{}: {} of {} runs not by {}, left out", phase, s.excluded,
+                                      s.runs, to_string(s.peak_rss_method)));
+          any_excluded = true;
+        }
         if (s.warm_downloaded) {
           notes.push_back(fmt::format("{}: downloaded the wheel (cache not used)", phase));
           any_downloaded = true;
+        }
+        std::string marks;
+        for (const RunRecord& run : report.runs) {
+          if (ScenarioKey{run.subject, run.phase, run.body_bytes} != key) {
+            continue;
+          }
+          for (const std::string& note : run.notes) {
+            run_notes.push_back(fmt::format("[{}] {} #{}: {}", run_notes.size() + 1,
+                                            key.to_string(), run.repetition + 1, note));
+            marks += fmt::format("{}[{}]", marks.empty() ? "" : " ", run_notes.size());
+          }
+        }
+        if (!marks.empty()) {
+          notes.push_back(fmt::format("{}: run notes {}", phase, marks));
         }
       }
       std::string joined;
@@ -327,11 +344,11 @@ Table build_report_table(const Report& report) {
 
   table.notes.push_back(describe_run(report.meta));
   table.notes.push_back(
-      "Peak RSS: median over the successful runs of the kernel high-water mark of the largest "
-      "process (kernel-hwm; a built-in subject's own VmHWM maximum across its per-phase resets, "
-      "self). KB = 1024 bytes, as /usr/bin/time reports. ×B = (peak - base) / body "
-      "size, base = the subject's RSS at its start, or for other clients the intercept of a fit "
-      "over the body sizes.");
+      "Peak RSS: median over the successful runs, one method per scenario: a built-in subject's "
+      "own VmHWM maximum across its per-phase resets (self), any other client's kernel "
+      "high-water mark of its largest process (kernel-hwm). KB = 1024 bytes, as /usr/bin/time "
+      "reports. ×B = (peak - base) / body size, base = the subject's RSS at its start, or for "
+      "other clients the intercept of a fit over the body sizes.");
   if (any_upper_bound) {
     table.notes.push_back(
         "≤: no base known (one body size, no start RSS), so peak / body size, an upper bound.");
@@ -340,6 +357,15 @@ Table build_report_table(const Report& report) {
     table.notes.push_back(
         "A warm run that downloaded measured a cold path: its client did not use its cache.");
   }
+  if (any_excluded) {
+    table.notes.push_back(
+        "Left out: a successful run whose peak was taken by another method than its scenario's "
+        "median (a built-in subject that published no report of its own), never mixed in.");
+  }
+  for (const std::string& note : report.meta.notes) {
+    table.notes.push_back("Report note: " + note);
+  }
+  table.notes.insert(table.notes.end(), run_notes.begin(), run_notes.end());
   return table;
 }
 

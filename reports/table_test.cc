@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 namespace peakbench {
 namespace {
 
@@ -75,6 +77,35 @@ TEST(ReportTable, FlagsFailedRunsAndWarmDownloads) {
             "warm: 1 of 2 runs failed; warm: downloaded the wheel (cache not used)");
   EXPECT_EQ(table.rows[0][2].text, "3,072");
   EXPECT_EQ(table.rows[0][4].text, "≤ 3.0 B");  // one size, no start RSS: an upper bound
+}
+
+TEST(ReportTable, FlagsRunsWithNotesAndListsTheNotesBelow) {
+  Report report;
+  report.meta.notes = {"one CPU: the sampler shares it with the subject (no pinning)"};
+  for (int rep = 0; rep < 3; ++rep) {
+    RunRecord r;
+    r.subject = "streaming";
+    r.phase = "cold";
+    r.body_bytes = 16 << 20;
+    r.repetition = rep;
+    r.ok = true;
+    // The last run published no report of its own: another method, left out of the median.
+    r.peak_rss = {(rep == 2 ? 90u : 12u + rep) << 20, rep == 2 ? Method::kernel_hwm
+                                                               : Method::self_hwm};
+    if (rep == 1) r.notes = {"the sampler started 2 samples of 40 late"};
+    report.runs.push_back(r);
+  }
+  const Table table = build_report_table(report);
+  ASSERT_EQ(table.rows.size(), 1u);
+  EXPECT_EQ(table.rows[0].back().text,
+            "cold: 1 of 3 runs not by self, left out; cold: run notes [1]");
+  EXPECT_EQ(table.rows[0][2].text, "12,800");  // median of 12 and 13 MiB; 90 MiB left out
+  ASSERT_GE(table.notes.size(), 2u);
+  EXPECT_EQ(table.notes.back(),
+            "[1] streaming/cold/16MiB #2: the sampler started 2 samples of 40 late");
+  EXPECT_NE(std::find(table.notes.begin(), table.notes.end(),
+                      "Report note: one CPU: the sampler shares it with the subject (no pinning)"),
+            table.notes.end());
 }
 
 }  // namespace

@@ -57,8 +57,13 @@ TEST(GateJUnit, HasTimeHostTimestampPropertiesAndEachFailuresReason) {
 
 TEST(GateStepSummary, EscapesMarkdownAndHtmlAndListsTheNotes) {
   GateVerdict verdict;
-  verdict.checks.push_back(
-      {"*bold*_rule", "max_peak", "<b>x</b>/cold/1MiB", "1MiB", "2.0 MiB `tick` & more", false});
+  GateCheck check;
+  check.rule = "*bold*_rule";
+  check.bound = "max_peak";
+  check.scenario = "<b>x</b>/cold/1MiB";
+  check.limit = 1 << 20;
+  check.missing = "2.0 MiB `tick` & more";  // shown in place of a figure
+  verdict.checks.push_back(check);
   verdict.notes = {"Rule 'a_b' matched no scenario.", "second <note>"};
   const std::string md = render_step_summary(verdict);
   EXPECT_NE(md.find("\\*bold\\*\\_rule"), std::string::npos) << md;

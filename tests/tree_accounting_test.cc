@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -84,7 +85,9 @@ TEST(TreeAccounting, ACopyOnWriteChildThatWritesNothingCountsOnce) {
   ASSERT_TRUE(r.ok) << r.error;
   ASSERT_TRUE(r.tree_peak_rss && r.sampled_peak_anon && r.tree_peak_anon);
   EXPECT_EQ(r.tree_peak_rss->method, Method::cgroup);
-  EXPECT_TRUE(r.notes.empty()) << r.notes.front();
+  for (const std::string& note : r.notes) {
+    EXPECT_EQ(note.find("may count more than once"), std::string::npos) << note;
+  }
   // The process sum sees the 64 MiB twice; the cgroup once.
   EXPECT_GE(r.sampled_peak_anon->bytes, 2 * 64 * kMiB);
   EXPECT_GE(r.tree_peak_anon->bytes, 64 * kMiB);
@@ -174,8 +177,10 @@ TEST(TreeAccounting, WithoutACgroupTheTreeIsTheProcessSumAndANoteSaysSo) {
   ASSERT_TRUE(r.tree_peak_rss.has_value());
   EXPECT_EQ(r.tree_peak_rss->method, Method::sampled);
   EXPECT_EQ(r.tree_peak_rss->bytes, r.sampled_peak_rss->bytes);
-  ASSERT_EQ(r.notes.size(), 1u);
-  EXPECT_NE(r.notes[0].find("may count more than once"), std::string::npos) << r.notes[0];
+  const auto said = std::find_if(r.notes.begin(), r.notes.end(), [](const std::string& note) {
+    return note.find("may count more than once") != std::string::npos;
+  });
+  EXPECT_NE(said, r.notes.end()) << ::testing::PrintToString(r.notes);
 }
 
 }  // namespace
