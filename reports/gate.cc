@@ -7,6 +7,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "base/safe_text.h"
 #include "base/size.h"
 #include "reports/fit.h"
 
@@ -33,7 +34,8 @@ bool matches(const GateRule& rule, const ScenarioKey& key) {
 
 std::string xml_escape(std::string_view text) {
   std::string out;
-  for (char c : text) {
+  // Control characters and broken UTF-8 have no escape in XML 1.0: replaced first.
+  for (char c : xml_safe(text)) {
     switch (c) {
       case '&':
         out += "&amp;";
@@ -189,6 +191,8 @@ Result<double> parse_increase(std::string_view text) {
   }
   if (!text.empty() && text.front() == '+') {
     text.remove_prefix(1);
+    // "+-5%" is no percentage: one sign only.
+    if (!text.empty() && (text.front() == '-' || text.front() == '+')) text = {};
   }
   double value = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);

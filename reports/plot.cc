@@ -6,6 +6,8 @@
 #include <array>
 #include <cmath>
 
+#include "base/safe_text.h"
+
 namespace peakbench {
 namespace {
 
@@ -23,7 +25,8 @@ struct Series {
 
 std::string xml_escape(std::string_view text) {
   std::string out;
-  for (char c : text) {
+  // Control characters and broken UTF-8 have no escape in XML 1.0: replaced first.
+  for (char c : xml_safe(text)) {
     if (c == '&') {
       out += "&amp;";
     } else if (c == '<') {
