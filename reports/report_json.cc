@@ -324,8 +324,6 @@ class Node {
 };
 
 ReportMeta read_meta(const Node& m) {
-  m.only({"peakbench_version", "git", "label", "host", "allocator", "methods", "started_at",
-          "suite", "sample_interval_ms", "shard", "merged_shards", "notes"});
   ReportMeta meta;
   meta.peakbench_version = m.str("peakbench_version");
   if (m.has("git")) {
@@ -378,6 +376,8 @@ ReportMeta read_meta(const Node& m) {
     }
   }
   meta.notes = m.strings_or_empty("notes");
+  m.only({"peakbench_version", "git", "label", "host", "allocator", "methods", "started_at",
+          "suite", "sample_interval_ms", "shard", "merged_shards", "notes"});
   return meta;
 }
 
@@ -417,36 +417,6 @@ std::vector<TimelinePoint> read_timeline(const Node& t) {
 }
 
 RunRecord read_run(const Node& r, int version) {
-  r.only({"subject",
-          "subject_kind",
-          "phase",
-          "body_bytes",
-          "repetition",
-          "command",
-          "ok",
-          "exit_status",
-          "signal",
-          "error",
-          "peak_rss",
-          "subject_peak_rss",
-          "subject_start_rss",
-          "charged_peak",
-          "sampled_peak_rss",
-          "sampled_peak_anon",
-          "sampled_peak_file",
-          "sampled_peak_shmem",
-          "phases",
-          "wall_s",
-          "user_s",
-          "system_s",
-          "bytes_received",
-          "bytes_written",
-          "cache_outcome",
-          "file_requests",
-          "cache_bytes_on_disk",
-          "timeline",
-          "notes",
-          "allocator"});
   RunRecord run;
   run.subject = r.str("subject");
   run.subject_kind = r.str_or("subject_kind", "");
@@ -519,6 +489,37 @@ RunRecord read_run(const Node& r, int version) {
   }
   run.allocator = r.str_or("allocator", "");
   run.notes = r.strings_or_empty("notes");
+  // After the fields it needs: a misspelt one is first of all a missing one.
+  r.only({"subject",
+          "subject_kind",
+          "phase",
+          "body_bytes",
+          "repetition",
+          "command",
+          "ok",
+          "exit_status",
+          "signal",
+          "error",
+          "peak_rss",
+          "subject_peak_rss",
+          "subject_start_rss",
+          "charged_peak",
+          "sampled_peak_rss",
+          "sampled_peak_anon",
+          "sampled_peak_file",
+          "sampled_peak_shmem",
+          "phases",
+          "wall_s",
+          "user_s",
+          "system_s",
+          "bytes_received",
+          "bytes_written",
+          "cache_outcome",
+          "file_requests",
+          "cache_bytes_on_disk",
+          "timeline",
+          "notes",
+          "allocator"});
   return run;
 }
 
