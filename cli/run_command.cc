@@ -45,11 +45,11 @@ class ProgressLine final : public RunObserver {
                                static_cast<double>(record.bytes_received) / (1 << 20),
                                record.wall_s);
     } else {
-      std::cerr << "FAILED: " << record.error << '\n';
+      std::cerr << "FAILED: " << printable(record.error) << '\n';
     }
   }
   void warning(std::string_view message) override {
-    std::cerr << "peakbench: warning: " << message << '\n';
+    std::cerr << "peakbench: warning: " << printable(message) << '\n';
   }
 
  private:
