@@ -161,6 +161,22 @@ TEST_F(BadInput, EveryRowExitsTwoWithOneLine) {
       {"fetch CRLF",
        {"fetch", "--strategy", "streaming", "--cache-dir", "{dir}/c",
         "http://127.0.0.1:1/a\r\nX: y"}},
+      // the other flags of each command
+      {"run --phase nap", {"run", "--phase", "nap"}, {}, "phase"},
+      {"run --strategy nope", {"run", "--strategy", "nope"}},
+      {"run --allocator tcmalloc", {"run", "--allocator", "tcmalloc"}, {}, "allocator"},
+      {"run --memory-limit 1KiB", {"run", "--memory-limit", "1KiB"}, {}, "--memory-limit"},
+      {"run --shard 3/2", {"run", "--shard", "3/2"}},
+      {"run --format xml", {"run", "--format", "xml"}, {}, "format"},
+      {"table --format nope", {"table", "{dir}/unknown-key.json", "--format", "nope"}},
+      {"compare --format nope", {"compare", "{dir}/a.json", "{dir}/b.json", "--format", "nope"}},
+      {"compare missing file", {"compare", "{dir}/a.json", "{dir}/b.json"}},
+      {"gate with nothing to gate", {"gate", "{dir}/unknown-key.json"}},
+      {"plot --out no dir",
+       {"plot", source_path("reports/golden/report.json").string(), "--out", "/nonexistent/x.svg"}},
+      {"merge --out no dir",
+       {"merge", "--out", "/nonexistent/m.json",
+        source_path("reports/golden/report.json").string()}},
       // the command itself
       {"unknown command with a newline", {"ru\nn"}},
   };
