@@ -85,6 +85,8 @@ ExitCode run_fetch(const FetchArgs& args) {
     return fail(ExitCode::failure, result.message());
   }
   probe.set_extra("cache_outcome", std::string(to_string(result->outcome)));
+  // Through the pipe as well as on stderr: on a full disk the log of stderr may be lost.
+  if (!result->warnings.empty()) probe.set_extra("last_warning", result->warnings.back());
   probe.set_extra_number("http_status", result->http_status);
   const SubjectReport marks = probe.snapshot();
   if (Status published = probe.finish(); !published) {

@@ -228,6 +228,10 @@ std::string fill_failure(const Subject& subject, const RunRecord& fill, const fs
   if (subject.builtin() && !fill.cache_outcome.empty()) {
     if (fill.cache_outcome == "miss-stored") return {};
     std::string why = fmt::format("it stored no cache entry ({})", fill.cache_outcome);
+    for (const std::string& note : fill.notes) {
+      if (note.starts_with(kSubjectWarningNote))
+        return why + ": " + note.substr(std::strlen(kSubjectWarningNote));
+    }
     if (std::string tail = last_line(stderr_path); !tail.empty()) why += ": " + tail;
     return why;
   }

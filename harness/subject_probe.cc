@@ -266,6 +266,9 @@ void apply_subject_report(const SubjectReport& report, RunRecord& record) {
   if (auto it = report.extra_text.find("cache_outcome"); it != report.extra_text.end()) {
     record.cache_outcome = it->second;
   }
+  if (auto it = report.extra_text.find("last_warning"); it != report.extra_text.end()) {
+    record.notes.push_back(std::string(kSubjectWarningNote) + it->second);
+  }
 }
 
 }  // namespace peakbench
