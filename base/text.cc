@@ -1,5 +1,7 @@
 #include "base/text.h"
 
+#include "base/safe_text.h"
+
 namespace peakbench {
 
 std::string shell_quote(std::string_view word) {
@@ -33,7 +35,8 @@ std::string shell_quote(const std::vector<std::string>& argv) {
 std::string xml_escape(std::string_view text) {
   std::string out;
   out.reserve(text.size());
-  for (char c : text) {
+  // Control characters and broken UTF-8 have no escape in XML 1.0: replaced first.
+  for (char c : xml_safe(text)) {
     switch (c) {
       case '&':
         out += "&amp;";

@@ -7,12 +7,14 @@
 #include <iostream>
 #include <vector>
 
+#include "base/safe_text.h"
 #include "peakbench/version.h"
 
 namespace peakbench {
 
 ExitCode fail(ExitCode code, std::string_view message) {
-  std::cerr << "peakbench: error: " << message << '\n';
+  // One line whatever the message quotes: a newline or a stray byte from argv is escaped.
+  std::cerr << "peakbench: error: " << printable(message) << '\n';
   return code;
 }
 
@@ -34,7 +36,9 @@ const CommandAction* Commands::parsed() const {
   return nullptr;
 }
 
-int real_main(int argc, char** argv) {
+namespace {
+
+int dispatch(int argc, char** argv) {
   CLI::App app{"peakbench: peak-memory benchmarks and regression gates for HTTP-cache clients"};
   app.set_version_flag("--version", fmt::format("peakbench {} ({})", kVersion, kGitDescribe));
   app.require_subcommand(1);
@@ -70,6 +74,20 @@ int real_main(int argc, char** argv) {
   }
   if (const CommandAction* action = commands.parsed()) return static_cast<int>((*action)());
   return static_cast<int>(fail(ExitCode::usage, "no subcommand given"));
+}
+
+}  // namespace
+
+int real_main(int argc, char** argv) {
+  // The last resort: an exception that a command did not turn into a status is still one line
+  // and exit 2, never std::terminate's abort (which loses the finished runs and the message).
+  try {
+    return dispatch(argc, argv);
+  } catch (const std::exception& e) {
+    return static_cast<int>(fail(ExitCode::usage, fmt::format("internal error: {}", e.what())));
+  } catch (...) {
+    return static_cast<int>(fail(ExitCode::usage, "internal error: unknown exception"));
+  }
 }
 
 }  // namespace peakbench

@@ -31,6 +31,11 @@ class Commands {
   std::vector<std::pair<CLI::App*, CommandAction>> entries_;
 };
 
+/// CLI11 check for options whose empty value would read as "not given": `--size ''` is an error.
+inline const CLI::Validator kNotEmpty(
+    [](std::string& value) { return value.empty() ? std::string("must not be empty") : ""; },
+    "NOT EMPTY", "NotEmpty");
+
 /// Prints `peakbench: error: MESSAGE` (one line) to stderr and returns `code`.
 ExitCode fail(ExitCode code, std::string_view message);
 

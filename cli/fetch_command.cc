@@ -1,9 +1,11 @@
 // `peakbench fetch`: the built-in subject's entry point (DESIGN §5). Turns argv into FetchOptions,
 // runs fetch() and maps its result to the exit status: 0 ok, 1 download failed, 2 bad usage.
 
+#include <curl/curl.h>
 #include <fmt/format.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -28,11 +30,38 @@ struct FetchArgs {
   bool stats = false;
 };
 
+/// What libcurl would refuse to request (a port past 65535, an unclosed IPv6 bracket, a space,
+/// a control character) is bad usage, found before any download starts.
+Status check_url_syntax(const std::string& url) {
+  std::unique_ptr<CURLU, decltype(&curl_url_cleanup)> handle(curl_url(), curl_url_cleanup);
+  if (!handle) return Status::Error("out of memory");
+  const CURLUcode rc = curl_url_set(handle.get(), CURLUPART_URL, url.c_str(), 0);
+  if (rc != CURLUE_OK) {
+    return Status::Error(fmt::format("bad URL '{}': {}", url, curl_url_strerror(rc)));
+  }
+  return Status::Ok();
+}
+
+/// The directory --out is written in must exist: else the download would fail at its end.
+Status check_out_dir(const std::filesystem::path& out) {
+  const auto dir = out.has_parent_path() ? out.parent_path() : std::filesystem::path(".");
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) {
+    return Status::Error(fmt::format("cannot write --out {}: no directory {}{}", out.string(),
+                                     dir.string(), ec ? ": " + ec.message() : std::string()));
+  }
+  return Status::Ok();
+}
+
 ExitCode run_fetch(const FetchArgs& args) {
   auto strategy = parse_strategy(args.strategy);
   if (!strategy) return fail(ExitCode::usage, strategy.message());
   if (auto url = parse_fetch_url(args.url); !url) return fail(ExitCode::usage, url.message());
+  if (Status s = check_url_syntax(args.url); !s) return fail(ExitCode::usage, s.message());
   if (args.cache_dir.empty()) return fail(ExitCode::usage, "--cache-dir must not be empty");
+  if (!args.out.empty()) {
+    if (Status s = check_out_dir(args.out); !s) return fail(ExitCode::usage, s.message());
+  }
 
   FetchOptions options;
   options.strategy = *strategy;
@@ -56,6 +85,8 @@ ExitCode run_fetch(const FetchArgs& args) {
     return fail(ExitCode::failure, result.message());
   }
   probe.set_extra("cache_outcome", std::string(to_string(result->outcome)));
+  // Through the pipe as well as on stderr: on a full disk the log of stderr may be lost.
+  if (!result->warnings.empty()) probe.set_extra("last_warning", result->warnings.back());
   probe.set_extra_number("http_status", result->http_status);
   const SubjectReport marks = probe.snapshot();
   if (Status published = probe.finish(); !published) {

@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <charconv>
 #include <cstdlib>
 #include <iostream>
 #include <memory>
@@ -13,6 +14,7 @@
 #include "cli/cli.h"
 #include "fixtures/server.h"
 #include "fixtures/wheel_image.h"
+#include "harness/run_options.h"
 
 namespace peakbench {
 namespace {
@@ -22,7 +24,7 @@ struct WheelArgs {
   std::string size;
   std::string name = WheelSpec{}.name;
   std::string version = WheelSpec{}.version;
-  std::uint64_t seed = 0;
+  std::string seed = "0";
   std::string hash_cache;
 };
 
@@ -51,10 +53,20 @@ std::filesystem::path hash_cache_dir(const WheelArgs& args) {
 Result<WheelSpec> to_spec(const WheelArgs& args) {
   Result<std::uint64_t> size = parse_size(args.size);
   if (!size) return Status::Error(fmt::format("--size: {}", size.message()));
+  if (*size > kMaxWheelBytes)
+    return Status::Error(fmt::format("--size: the largest wheel is {}", kMaxWheelBytesWhy));
+  // Parsed here rather than by CLI11, which wraps -1 and 2^64 into a seed silently.
+  std::uint64_t seed = 0;
+  const char* end = args.seed.data() + args.seed.size();
+  if (auto [ptr, ec] = std::from_chars(args.seed.data(), end, seed);
+      args.seed.empty() || ec != std::errc() || ptr != end) {
+    return Status::Error(fmt::format(
+        "bad --seed '{}': expected an integer from 0 to 18446744073709551615", args.seed));
+  }
   WheelSpec spec;
   spec.name = args.name;
   spec.version = args.version;
-  spec.seed = args.seed;
+  spec.seed = seed;
   spec.size_bytes = *size;
   return spec;
 }

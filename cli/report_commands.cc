@@ -253,11 +253,13 @@ void add_report_commands(Commands& commands) {
         commands.add("gate", "Check a report against memory budgets; exit 1 on a violation",
                      [o] { return run_gate(*o); });
     sub->add_option("report", o->report, "report JSON")->required();
-    sub->add_option("--rules", o->rules, "rules JSON (see reports/gates.json)");
-    sub->add_option("--baseline", o->baseline, "baseline report JSON for relative bounds");
+    sub->add_option("--rules", o->rules, "rules JSON (see reports/gates.json)")->check(kNotEmpty);
+    sub->add_option("--baseline", o->baseline, "baseline report JSON for relative bounds")
+        ->check(kNotEmpty);
     sub->add_option("--max-increase", o->max_increase,
-                    "allowed increase over the baseline for every scenario (default +10%)");
-    sub->add_option("--junit", o->junit, "write JUnit XML here");
+                    "allowed increase over the baseline for every scenario (default +10%)")
+        ->check(kNotEmpty);
+    sub->add_option("--junit", o->junit, "write JUnit XML here")->check(kNotEmpty);
   }
   {
     auto o = std::make_shared<MergeOptions>();

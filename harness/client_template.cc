@@ -10,6 +10,8 @@
 #include <string_view>
 #include <utility>
 
+#include "base/safe_text.h"
+
 namespace peakbench {
 namespace {
 
@@ -100,15 +102,37 @@ Result<std::pair<std::string, std::string>> split_assignment(const std::string& 
   if (eq == std::string::npos || eq == 0 || eq + 1 == text.size()) {
     return Status::Error(fmt::format("bad {} '{}': expected NAME=VALUE", flag, text));
   }
-  return std::pair{text.substr(0, eq), text.substr(eq + 1)};
+  std::string name = text.substr(0, eq);
+  // The name becomes part of file names (logs, cache and target dirs) and of the table.
+  const bool name_ok =
+      name.front() != '.' &&
+      name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") ==
+          std::string::npos;
+  if (!name_ok) {
+    return Status::Error(fmt::format(
+        "bad {} name '{}': use letters, digits, '.', '_' and '-', not starting with '.'", flag,
+        name));
+  }
+  std::string value = text.substr(eq + 1);
+  // What follows the name reaches the report (the command), which holds UTF-8 text only.
+  if (!is_valid_utf8(value) || value.find_first_of("\r\n") != std::string::npos) {
+    return Status::Error(
+        fmt::format("bad {} {}: the value is not one line of UTF-8 text", flag, name));
+  }
+  return std::pair{std::move(name), std::move(value)};
+}
+
+/// is_directory that never throws: a name too long, a loop or no permission are all "not one".
+bool is_dir(const fs::path& path) {
+  std::error_code ec;
+  return fs::is_directory(path, ec);
 }
 
 }  // namespace
 
 Result<std::filesystem::path> find_executable(const std::string& program) {
   if (program.find('/') != std::string::npos) {
-    if (::access(program.c_str(), X_OK) == 0 && !fs::is_directory(program))
-      return fs::path(program);
+    if (::access(program.c_str(), X_OK) == 0 && !is_dir(program)) return fs::path(program);
     return Status::Error(fmt::format("interpreter {} not found or not executable", program));
   }
   const char* path_env = std::getenv("PATH");
@@ -116,7 +140,7 @@ Result<std::filesystem::path> find_executable(const std::string& program) {
   while (!path.empty()) {
     const auto colon = path.find(':');
     const fs::path candidate = fs::path(path.substr(0, colon)) / program;
-    if (::access(candidate.c_str(), X_OK) == 0 && !fs::is_directory(candidate)) return candidate;
+    if (::access(candidate.c_str(), X_OK) == 0 && !is_dir(candidate)) return candidate;
     if (colon == std::string_view::npos) break;
     path.remove_prefix(colon + 1);
   }
@@ -141,8 +165,9 @@ Result<ClientSpec> parse_pip_client(const std::string& text) {
   spec.name = parts->first;
   spec.command_template = kPipTemplate;
   const fs::path target = parts->second;
-  if (fs::is_directory(target)) {
-    if (!fs::exists(target / "src" / "pip" / "__init__.py")) {
+  if (is_dir(target)) {
+    std::error_code ec;
+    if (!fs::exists(target / "src" / "pip" / "__init__.py", ec)) {
       return Status::Error(
           fmt::format("--pip {}: {} is a directory but not a pip checkout (no src/pip)", spec.name,
                       target.string()));
@@ -150,7 +175,10 @@ Result<ClientSpec> parse_pip_client(const std::string& text) {
     auto python = find_executable("python3");
     if (!python) return python.status();
     spec.python = python->string();
-    spec.env["PYTHONPATH"] = fs::absolute(target / "src").string();
+    spec.env["PYTHONPATH"] = fs::absolute(target / "src", ec).string();
+    if (ec)
+      return Status::Error(
+          fmt::format("--pip {}: {}: {}", spec.name, target.string(), ec.message()));
     return spec;
   }
   auto python = find_executable(target.string());

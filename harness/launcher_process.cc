@@ -105,7 +105,7 @@ struct PreparedSpawn {
   sigset_t none;
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
-  for (int sig : {SIGINT, SIGQUIT, SIGPIPE, SIGCHLD}) {
+  for (int sig : {SIGINT, SIGQUIT, SIGPIPE, SIGCHLD, SIGTERM, SIGHUP}) {
     ::signal(sig, SIG_DFL);
   }
 
@@ -546,6 +546,10 @@ class LauncherProcess {
   // the signal, and exits when the parent closes the socket.
   ::signal(SIGINT, SIG_IGN);
   ::signal(SIGQUIT, SIG_IGN);
+  // So do a TERM or HUP sent to the whole process group: the parent cancels the run and the
+  // launcher reports it; it exits when the parent does (the socket closes).
+  ::signal(SIGTERM, SIG_IGN);
+  ::signal(SIGHUP, SIG_IGN);
   ::signal(SIGPIPE, SIG_IGN);
   // A fixed threshold keeps glibc from raising it after the first large free: blocks as big as a
   // report stay mmapped and go back to the kernel when freed.

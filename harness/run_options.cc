@@ -7,6 +7,7 @@
 #include <set>
 
 #include "base/atomic_file.h"
+#include "base/safe_text.h"
 #include "base/size.h"
 
 namespace peakbench {
@@ -44,7 +45,7 @@ struct SuiteText {
   std::string label, allocator;
 };
 
-Result<SuiteText> read_suite(const std::filesystem::path& path) {
+Result<SuiteText> read_suite_document(const std::filesystem::path& path) {
   auto text = read_file(path);
   if (!text) return Status::Error(fmt::format("cannot read suite {}", path.string()));
   json doc;
@@ -53,6 +54,9 @@ Result<SuiteText> read_suite(const std::filesystem::path& path) {
   } catch (const json::parse_error& e) {
     return Status::Error(
         fmt::format("suite {} is not valid JSON (byte {})", path.string(), e.byte));
+  } catch (const json::exception& e) {
+    // A number past a double's range (1e999) is out_of_range, not a parse_error.
+    return Status::Error(fmt::format("suite {} is not usable JSON: {}", path.string(), e.what()));
   }
   if (!doc.is_object())
     return Status::Error(fmt::format("suite {} must be a JSON object", path.string()));
@@ -67,15 +71,28 @@ Result<SuiteText> read_suite(const std::filesystem::path& path) {
     if (!kKnown.contains(key)) {
       return Status::Error(fmt::format("suite {}: unknown field \"{}\"", path.string(), key));
     }
-    if (key == "sizes" || key == "strategies" || key == "phases") {
+    if (key == "name" || key == "description") {
+      if (!value.is_string())
+        return where(Status::Error(fmt::format("\"{}\" must be a string", key)));
+    } else if (key == "sizes" || key == "strategies" || key == "phases") {
       auto list = string_list(value, key);
       if (!list) return where(list.status());
+      if (list->empty()) {
+        return where(
+            Status::Error(fmt::format("\"{}\" is empty (leave it out for the default{})", key,
+                                      key == "strategies" ? ", or say [\"none\"]" : "")));
+      }
       (key == "sizes"        ? suite.sizes
        : key == "strategies" ? suite.strategies
                              : suite.phases) = *list;
     } else if (key == "repeat") {
-      if (!value.is_number_integer()) return where(Status::Error("\"repeat\" must be an integer"));
-      suite.repeat = value.get<int>();
+      // Checked before the conversion: 4294967297 must not become 1.
+      if (!value.is_number_integer() || value.get<std::int64_t>() < 1 ||
+          value.get<std::int64_t>() > kMaxRepeat) {
+        return where(
+            Status::Error(fmt::format("\"repeat\" must be an integer from 1 to {}", kMaxRepeat)));
+      }
+      suite.repeat = static_cast<int>(value.get<std::int64_t>());
     } else if (key == "label" || key == "allocator") {
       if (!value.is_string())
         return where(Status::Error(fmt::format("\"{}\" must be a string", key)));
@@ -85,6 +102,7 @@ Result<SuiteText> read_suite(const std::filesystem::path& path) {
         return where(Status::Error(fmt::format("\"{}\" must map names to {}", key,
                                                key == "clients" ? "templates" : "interpreters")));
       }
+      if (value.empty()) return where(Status::Error(fmt::format("\"{}\" is empty", key)));
       for (const auto& [name, item] : value.items()) {
         if (!item.is_string())
           return where(Status::Error(fmt::format("\"{}.{}\" must be a string", key, name)));
@@ -94,6 +112,38 @@ Result<SuiteText> read_suite(const std::filesystem::path& path) {
     }
   }
   return suite;
+}
+
+Result<SuiteText> read_suite(const std::filesystem::path& path) {
+  // Whatever a suite file holds, its reading ends in a status, never in an exception.
+  try {
+    return read_suite_document(path);
+  } catch (const std::exception& e) {
+    return Status::Error(fmt::format("suite {}: {}", path.string(), e.what()));
+  }
+}
+
+/// Text that reaches the report (JSON: UTF-8 only) and the table (one line per run).
+Status check_text(std::string_view field, std::string_view value) {
+  if (!is_valid_utf8(value))
+    return Status::Error(fmt::format("bad {} '{}': not UTF-8 text", field, value));
+  if (has_control_char(value))
+    return Status::Error(fmt::format("bad {} '{}': it holds a control character", field, value));
+  return Status::Ok();
+}
+
+/// The directory that must exist for `path` to be written, checked without throwing.
+Status check_parent_dir(const std::filesystem::path& path, std::string_view what) {
+  const auto dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
+  std::error_code ec;
+  const bool is_dir = std::filesystem::is_directory(dir, ec);
+  if (ec && ec != std::errc::no_such_file_or_directory)
+    return Status::Error(
+        fmt::format("cannot write {} {}: {}: {}", what, path.string(), dir.string(), ec.message()));
+  if (!is_dir)
+    return Status::Error(
+        fmt::format("cannot write {} {}: no directory {}", what, path.string(), dir.string()));
+  return Status::Ok();
 }
 
 }  // namespace
@@ -133,11 +183,19 @@ Result<Allocator> parse_allocator(std::string_view name) {
 Result<RunOptions> resolve_run_options(const RunArgs& args) {
   RunOptions options;
   SuiteText suite;
+  for (const auto& [field, value] :
+       {std::pair<std::string_view, std::string_view>{"--label", args.label},
+        {"--suite", args.suite},
+        {"--out", args.out},
+        {"--work-dir", args.work_dir}}) {
+    if (Status s = check_text(field, value); !s) return s;
+  }
   if (!args.suite.empty()) {
     auto read = read_suite(args.suite);
     if (!read) return read.status();
     suite = std::move(*read);
     options.suite = args.suite;
+    if (Status s = check_text("\"label\" in the suite", suite.label); !s) return s;
   }
 
   // Sizes: the command line replaces the suite's.
@@ -157,6 +215,9 @@ Result<RunOptions> resolve_run_options(const RunArgs& args) {
     if (size < (1u << 20))
       return Status::Error(
           fmt::format("bad size {}: the smallest wheel is 1MiB", format_size(size)));
+    if (size > kMaxWheelBytes)
+      return Status::Error(fmt::format("bad size {}: the largest wheel is {}", format_size(size),
+                                       kMaxWheelBytesWhy));
   }
 
   // Subjects: built-in strategies, then clients (command line adds to the suite's clients).
@@ -218,8 +279,9 @@ Result<RunOptions> resolve_run_options(const RunArgs& args) {
   } else if (suite.repeat) {
     options.repeat = *suite.repeat;
   }
-  if (options.repeat < 1 || options.repeat > 1000) {
-    return Status::Error(fmt::format("bad --repeat {}: expected 1 to 1000", options.repeat));
+  if (options.repeat < 1 || options.repeat > kMaxRepeat) {
+    return Status::Error(
+        fmt::format("bad --repeat {}: expected 1 to {}", options.repeat, kMaxRepeat));
   }
 
   options.label = !args.label.empty() ? args.label : suite.label;
@@ -240,7 +302,8 @@ Result<RunOptions> resolve_run_options(const RunArgs& args) {
     options.shard = *shard;
   }
   if (args.sample_interval_ms) options.sample_interval_ms = *args.sample_interval_ms;
-  if (options.sample_interval_ms < 0.5 || options.sample_interval_ms > 1000) {
+  // Written so that NaN fails too.
+  if (!(options.sample_interval_ms >= 0.5 && options.sample_interval_ms <= 1000)) {
     return Status::Error("bad --sample-ms: expected 0.5 to 1000");
   }
   if (args.linger_s) options.linger_s = *args.linger_s;
@@ -260,12 +323,7 @@ Result<RunOptions> resolve_run_options(const RunArgs& args) {
   }
   options.out = args.out;
   if (!options.out.empty()) {
-    const auto dir =
-        options.out.has_parent_path() ? options.out.parent_path() : std::filesystem::path(".");
-    if (!std::filesystem::is_directory(dir)) {
-      return Status::Error(fmt::format("cannot write report {}: no directory {}",
-                                       options.out.string(), dir.string()));
-    }
+    if (Status s = check_parent_dir(options.out, "report"); !s) return s;
   }
   options.work_dir = args.work_dir;
   options.keep_work_dir = args.keep_work_dir;

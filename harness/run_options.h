@@ -18,6 +18,14 @@
 
 namespace peakbench {
 
+/// Repetitions of a scenario at most.
+inline constexpr int kMaxRepeat = 1000;
+/// The largest wheel a run may serve: it is generated and hashed before the first run (about
+/// 4 GB/s) and a cold run stores a copy on disk, so past this a typo costs minutes and a full disk.
+inline constexpr std::uint64_t kMaxWheelBytes = 64ull << 30;
+inline constexpr const char* kMaxWheelBytesWhy =
+    "64GiB (it is hashed before the first run and stored on disk by every cold run)";
+
 /// A measured phase of a scenario.
 enum class RunPhase {
   cold,        ///< empty cache: the client downloads

@@ -23,6 +23,7 @@
 #include "harness/cgroup.h"
 #include "harness/host_info.h"
 #include "harness/launcher.h"
+#include "harness/leftovers.h"
 #include "harness/measure_run.h"
 #include "harness/page_cache.h"
 #include "peakbench/version.h"
@@ -213,19 +214,74 @@ Result<fs::path> make_work_dir(const RunOptions& options) {
     if (ec)
       return Status::Error(
           fmt::format("cannot create work dir {}: {}", options.work_dir.string(), ec.message()));
-    return fs::absolute(options.work_dir);
+    fs::path dir = fs::absolute(options.work_dir, ec);
+    if (ec)
+      return Status::Error(
+          fmt::format("cannot use work dir {}: {}", options.work_dir.string(), ec.message()));
+    return dir;
   }
-  std::string pattern = (fs::temp_directory_path() / "peakbench-run.XXXXXX").string();
+  // temp_directory_path() throws when TMPDIR names no directory: say so instead.
+  std::error_code ec;
+  const fs::path tmp = fs::temp_directory_path(ec);
+  if (ec) return Status::Error(fmt::format("no temporary directory (TMPDIR): {}", ec.message()));
+  // The pid in the name lets a later run remove what a killed one left (leftovers.h).
+  std::string pattern = (tmp / (work_dir_prefix(::getpid()) + ".XXXXXX")).string();
   if (::mkdtemp(pattern.data()) == nullptr)
-    return Status::Error("cannot create a temporary work dir");
+    return Status::Error(fmt::format("cannot create a temporary work dir in {}: {}", tmp.string(),
+                                     std::strerror(errno)));
   return fs::path(pattern);
+}
+
+/// A Spawner that starts nothing once `stop` is set, and cancels a run that started just as it
+/// was set (the other thread's cancel may have reached the launcher before the spawn did).
+class StoppableSpawner final : public Spawner {
+ public:
+  StoppableSpawner(Spawner& inner, const std::atomic<bool>* stop) : inner_(inner), stop_(stop) {}
+  bool stopped() const { return stop_ != nullptr && stop_->load(); }
+  Result<pid_t> spawn(const SpawnRequest& request) override {
+    if (stopped()) return Status::Error("interrupted");
+    auto pid = inner_.spawn(request);
+    if (pid && stopped()) (void)inner_.cancel();
+    return pid;
+  }
+  Result<ChildResult> wait() override { return inner_.wait(); }
+  Status cancel() override { return inner_.cancel(); }
+
+ private:
+  Spawner& inner_;
+  const std::atomic<bool>* stop_;
+};
+
+/// Why a fill left nothing a later run could read, or empty when it stored its entry. A
+/// built-in subject says what it did (cache_outcome); of an external client only the cache dir
+/// tells.
+std::string fill_failure(const Subject& subject, const RunRecord& fill, const fs::path& cache_dir,
+                         const fs::path& stderr_path) {
+  if (subject.builtin() && !fill.cache_outcome.empty()) {
+    if (fill.cache_outcome == "miss-stored") return {};
+    std::string why = fmt::format("it stored no cache entry ({})", fill.cache_outcome);
+    for (const std::string& note : fill.notes) {
+      if (note.starts_with(kSubjectWarningNote))
+        return why + ": " + note.substr(std::strlen(kSubjectWarningNote));
+    }
+    if (std::string tail = last_line(stderr_path); !tail.empty()) why += ": " + tail;
+    return why;
+  }
+  if (tree_bytes(cache_dir) == 0) {
+    std::string why = "its cache dir is empty after the run";
+    if (std::string tail = last_line(stderr_path); !tail.empty()) why += ": " + tail;
+    return why;
+  }
+  return {};
 }
 
 ReportMeta make_meta(const RunOptions& options) {
   ReportMeta meta;
   meta.peakbench_version = kVersion;
   meta.build_type = PEAKBENCH_BUILD_TYPE;
-  const GitInfo git = read_git_info(fs::current_path());
+  std::error_code ec;
+  const fs::path cwd = fs::current_path(ec);
+  const GitInfo git = ec ? GitInfo{} : read_git_info(cwd);
   meta.git_commit = git.commit;
   meta.git_branch = git.branch;
   meta.git_dirty = git.dirty;
@@ -265,7 +321,9 @@ ReportMeta make_meta(const RunOptions& options) {
 
 }  // namespace
 
-Result<SuiteOutcome> run_suite(const RunOptions& options, Spawner& spawner, RunObserver& observer) {
+Result<SuiteOutcome> run_suite(const RunOptions& options, Spawner& outer_spawner,
+                               RunObserver& observer, const std::atomic<bool>* stop) {
+  StoppableSpawner spawner(outer_spawner, stop);
   if (const CgroupSupport& cgroups = memory_cgroup_support();
       options.memory_limit_bytes && !cgroups.availability.available) {
     return Status::Error("--memory-limit needs a memory cgroup: " + cgroups.availability.detail);
@@ -319,13 +377,19 @@ Result<SuiteOutcome> run_suite(const RunOptions& options, Spawner& spawner, RunO
 
   const std::vector<PlannedRun> plan = plan_suite(options, *work_dir);
   const std::size_t total = measured_runs(plan);
+  outcome.runs_planned = total;
   std::size_t index = 0;
+  std::vector<bool> is_fill(plan.size(), false);
+  for (const PlannedRun& run : plan) {
+    if (run.needs) is_fill[*run.needs] = true;
+  }
   std::vector<RunRecord> done(plan.size());  // every run's record, measured or not
   const fs::path logs = *work_dir / "logs";
   HeaderVariant stale_variant;
   stale_variant.file_cache_control = "max-age=0";
 
   auto keep = [&](RunRecord record) {
+    ++outcome.runs_done;
     observer.run_finished(record);
     outcome.any_failed = outcome.any_failed || !record.ok;
     report.runs.push_back(std::move(record));
@@ -338,6 +402,10 @@ Result<SuiteOutcome> run_suite(const RunOptions& options, Spawner& spawner, RunO
     }
   };
   for (std::size_t i = 0; i < plan.size(); ++i) {
+    if (spawner.stopped()) {
+      outcome.interrupted = true;
+      break;
+    }
     const PlannedRun& run = plan[i];
     const Subject& subject = options.subjects[run.subject_index];
     if (run.measured) observer.run_started(run, ++index, total);
@@ -373,15 +441,37 @@ Result<SuiteOutcome> run_suite(const RunOptions& options, Spawner& spawner, RunO
           measure_one(ctx, subject, run.size_index, run.phase, run.repetition, request);
       record.cache_bytes_on_disk = tree_bytes(dirs.cache);
       fs::remove_all(dirs.target, ec);  // the installed wheel: large, and no longer needed
+      if (spawner.stopped() && !record.ok) {
+        // Killed by the cancel: not a measurement, and not a failure of the subject.
+        outcome.interrupted = true;
+        break;
+      }
+      if (record.ok && is_fill[i]) {
+        // A cold run that stored nothing (a full disk, say) fills no cache: what reads it
+        // would measure a download under the name of a cache read.
+        if (std::string why = fill_failure(subject, record, dirs.cache, request.stderr_path);
+            !why.empty()) {
+          record.ok = false;
+          record.error = "a failed cache fill: " + why;
+          observer.warning(fmt::format("{}: {}; the runs that read its cache are not measured",
+                                       run.describe(options), record.error));
+        }
+      }
       done[i] = record;
       if (run.measured) keep(std::move(record));
     }
     if (run.remove_cache_after) fs::remove_all(run.cache_dir, ec);
   }
   ctx.server.set_variant(HeaderVariant{});
+  if (outcome.interrupted) {
+    report.meta.notes.push_back(
+        fmt::format("interrupted: {} of {} measured runs finished; the others did not run",
+                    outcome.runs_done, outcome.runs_planned));
+  }
 
   if (!options.out.empty()) {
-    if (Status s = write_report(options.out, report); !s) return s;
+    // The runs are kept whatever happens here: the caller still prints their table.
+    if (Status s = write_report(options.out, report); !s) outcome.report_error = s.message();
   }
   return outcome;
 }

@@ -3,7 +3,9 @@
 // through a Spawner, one measured child process per run, and rewrites the report after each run.
 // It prints nothing: what it has to say goes to a RunObserver, and the CLI layer prints.
 
+#include <atomic>
 #include <filesystem>
+#include <string>
 #include <string_view>
 
 #include "base/status.h"
@@ -33,12 +35,24 @@ struct SuiteOutcome {
   Report report;
   bool any_failed = false;
   std::filesystem::path work_dir;  ///< removed unless RunOptions::keep_work_dir
+  /// The suite stopped early because `stop` was set: the report holds the runs that finished.
+  bool interrupted = false;
+  std::size_t runs_done = 0;     ///< measured runs in the report
+  std::size_t runs_planned = 0;  ///< measured runs the plan had
+  /// Why the final report could not be written (empty: written, or no --out). The runs are in
+  /// `report` all the same, for the table.
+  std::string report_error;
 };
 
 /// Runs the whole suite through `spawner`, which must have been started while this process was
 /// small (Launcher::start, first thing). An error only for what stops the suite before or after
 /// its runs (a port in use, an unwritable report, no cgroup for --memory-limit): the message
 /// names it. A run that fails is a record with ok = false.
-Result<SuiteOutcome> run_suite(const RunOptions& options, Spawner& spawner, RunObserver& observer);
+///
+/// When `stop` becomes true (a signal, set from another thread that also calls
+/// spawner.cancel()), no further run starts, the run in flight is cancelled and left out of the
+/// report unless it had succeeded, and the report is written with what finished.
+Result<SuiteOutcome> run_suite(const RunOptions& options, Spawner& spawner, RunObserver& observer,
+                               const std::atomic<bool>* stop = nullptr);
 
 }  // namespace peakbench

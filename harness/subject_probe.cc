@@ -2,12 +2,14 @@
 
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "harness/proc_status.h"
@@ -192,42 +194,81 @@ std::string to_json_text(const SubjectReport& r) {
   return j.dump();
 }
 
+namespace {
+
+// Thrown by the checks below and caught in parse_subject_report.
+struct BadSubjectField {
+  std::string message;
+};
+
+/// A byte count: only a non-negative integer (a float or a negative number would be undefined
+/// behaviour to convert, and a broken subject may send either).
+std::uint64_t count_at(const nlohmann::json& j, const char* key) {
+  const nlohmann::json& v = j.at(key);
+  if (!v.is_number_unsigned()) throw BadSubjectField{fmt::format("{}: expected a count", key)};
+  return v.get<std::uint64_t>();
+}
+
+/// Seconds since the subject's origin: a finite non-negative number.
+double seconds_at(const nlohmann::json& j, const char* key) {
+  const nlohmann::json& v = j.at(key);
+  if (!v.is_number() || !(v.get<double>() >= 0))
+    throw BadSubjectField{fmt::format("{}: expected seconds (>= 0)", key)};
+  return v.get<double>();
+}
+
+}  // namespace
+
 Result<SubjectReport> parse_subject_report(std::string_view text) {
   try {
     nlohmann::json j = nlohmann::json::parse(text);
     SubjectReport r;
-    r.start_rss_bytes = j.at("start_rss_bytes").get<std::uint64_t>();
-    r.peak_rss_bytes = j.at("peak_rss_bytes").get<std::uint64_t>();
-    r.origin_monotonic_s = j.value("origin_monotonic_s", 0.0);
+    if (!j.is_object()) throw BadSubjectField{"expected an object"};
+    r.start_rss_bytes = count_at(j, "start_rss_bytes");
+    r.peak_rss_bytes = count_at(j, "peak_rss_bytes");
+    r.origin_monotonic_s =
+        j.contains("origin_monotonic_s") ? seconds_at(j, "origin_monotonic_s") : 0.0;
+    if (!j.at("phases").is_array()) throw BadSubjectField{"phases: expected an array"};
     for (const auto& p : j.at("phases")) {
+      if (!p.is_object()) throw BadSubjectField{"phases: expected objects"};
       PhasePeak peak;
       peak.phase = p.at("phase").get<std::string>();
       Result<SubjectPhase> known = parse_phase(peak.phase);
       if (!known) {
         return Status::Error("subject report: " + known.message());
       }
-      peak.peak_rss = Figure{p.at("peak_rss_bytes").get<std::uint64_t>(), Method::self_hwm};
+      peak.peak_rss = Figure{count_at(p, "peak_rss_bytes"), Method::self_hwm};
       if (p.contains("heap_peak_bytes")) {
-        peak.heap_peak = Figure{p.at("heap_peak_bytes").get<std::uint64_t>(), Method::jemalloc};
+        peak.heap_peak = Figure{count_at(p, "heap_peak_bytes"), Method::jemalloc};
       }
-      peak.start_s = p.at("start_s").get<double>();
-      peak.end_s = p.at("end_s").get<double>();
+      peak.start_s = seconds_at(p, "start_s");
+      peak.end_s = seconds_at(p, "end_s");
       r.phases.push_back(std::move(peak));
     }
-    r.bytes_received = j.at("bytes_received").get<std::uint64_t>();
-    r.bytes_written = j.at("bytes_written").get<std::uint64_t>();
+    r.bytes_received = count_at(j, "bytes_received");
+    r.bytes_written = count_at(j, "bytes_written");
     r.allocator = j.at("allocator").get<std::string>();
-    r.hwm_reset_failed = j.value("hwm_reset_failed", false);
+    if (j.contains("hwm_reset_failed")) {
+      if (!j.at("hwm_reset_failed").is_boolean())
+        throw BadSubjectField{"hwm_reset_failed: expected true or false"};
+      r.hwm_reset_failed = j.at("hwm_reset_failed").get<bool>();
+    }
     if (j.contains("extra")) {
+      if (!j.at("extra").is_object()) throw BadSubjectField{"extra: expected an object"};
       for (const auto& [k, v] : j.at("extra").items()) {
         if (v.is_string()) {
           r.extra_text[k] = v.get<std::string>();
-        } else if (v.is_number_integer()) {
+        } else if (v.is_number_integer() &&
+                   (!v.is_number_unsigned() ||
+                    v.get<std::uint64_t>() <=
+                        static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))) {
           r.extra_numbers[k] = v.get<std::int64_t>();
         }
       }
     }
     return r;
+  } catch (const BadSubjectField& e) {
+    return Status::Error("subject report: " + e.message);
   } catch (const nlohmann::json::exception& e) {
     // nlohmann's messages are one line; the document itself may be long, so it is not quoted.
     return Status::Error(std::string("subject report: ") + e.what());
@@ -242,6 +283,9 @@ void apply_subject_report(const SubjectReport& report, RunRecord& record) {
   record.bytes_written = report.bytes_written;
   if (auto it = report.extra_text.find("cache_outcome"); it != report.extra_text.end()) {
     record.cache_outcome = it->second;
+  }
+  if (auto it = report.extra_text.find("last_warning"); it != report.extra_text.end()) {
+    record.notes.push_back(std::string(kSubjectWarningNote) + it->second);
   }
 }
 

@@ -95,6 +95,9 @@ std::string to_json_text(const SubjectReport& report);
 Result<SubjectReport> parse_subject_report(std::string_view text);
 /// Fills the subject's own figures into a run: subject_peak_rss, subject_start_rss (self_hwm),
 /// phases, bytes received and written, and cache_outcome (extra "cache_outcome").
+/// The note apply_subject_report adds for the subject's last warning, before its text.
+inline constexpr const char* kSubjectWarningNote = "the subject warned: ";
+
 void apply_subject_report(const SubjectReport& report, RunRecord& record);
 
 }  // namespace peakbench

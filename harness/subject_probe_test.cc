@@ -148,6 +148,25 @@ TEST(SubjectReport, RejectsWhatIsNotAReportWithOneLine) {
   }
 }
 
+TEST(SubjectReport, ACountThatIsNoNonNegativeIntegerIsRejected) {
+  // A broken subject may send any number: a float or a negative count must not be converted.
+  const std::string good_tail = R"("phases":[],"bytes_received":0,"bytes_written":0,
+                                   "allocator":"glibc"})";
+  for (const std::string peak : {"-1", "1.5", "1e300", "18446744073709551616", "true"}) {
+    const std::string text = R"({"start_rss_bytes":1,"peak_rss_bytes":)" + peak + "," + good_tail;
+    Result<SubjectReport> report = parse_subject_report(text);
+    EXPECT_FALSE(report.ok()) << peak;
+  }
+  Result<SubjectReport> negative_time = parse_subject_report(
+      R"({"start_rss_bytes":1,"peak_rss_bytes":1,"phases":[{"phase":"download",
+          "peak_rss_bytes":1,"start_s":-1,"end_s":0}],"bytes_received":0,"bytes_written":0,
+          "allocator":"glibc"})");
+  EXPECT_FALSE(negative_time.ok());
+  Result<SubjectReport> ok =
+      parse_subject_report(R"({"start_rss_bytes":1,"peak_rss_bytes":2,)" + good_tail);
+  EXPECT_TRUE(ok.ok()) << ok.message();
+}
+
 TEST(SubjectReport, ReportFdComesFromADecimalNumber) {
   EXPECT_EQ(parse_report_fd("3"), 3);
   EXPECT_EQ(parse_report_fd(nullptr), std::nullopt);

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "base/safe_text.h"
 #include "base/size.h"
 #include "base/text.h"
 #include "reports/fit.h"
@@ -162,6 +163,8 @@ Result<double> parse_increase(std::string_view text) {
   }
   if (!text.empty() && text.front() == '+') {
     text.remove_prefix(1);
+    // "+-5%" is no percentage: one sign only.
+    if (!text.empty() && (text.front() == '-' || text.front() == '+')) text = {};
   }
   double value = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);

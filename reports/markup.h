@@ -5,10 +5,12 @@
 #include <string>
 #include <string_view>
 
+#include "base/text.h"
+
 namespace peakbench::markup {
 
-/// & < > " ' as entities: safe in XML and HTML text and in attribute values.
-std::string xml_escape(std::string_view text);
+/// XML and HTML escaping is base/text.h's xml_escape (control characters replaced too).
+using peakbench::xml_escape;
 
 /// Text that GitHub-flavoured Markdown shows literally: * _ ` [ ] \ and ~ backslash-escaped, & < >
 /// as entities (so HTML in a name is shown, never rendered). Leaves `|` alone: the table renderer

@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <initializer_list>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "base/atomic_file.h"
@@ -216,6 +218,17 @@ class Node {
 
   bool has(const char* key) const { return j_.contains(key) && !j_.at(key).is_null(); }
 
+  /// Rejects a key the schema does not name (it says additionalProperties: false): what the
+  /// reader would drop silently, merge would not write back.
+  const Node& only(std::initializer_list<std::string_view> keys) const {
+    for (const auto& [key, value] : j_.items()) {
+      bool known = false;
+      for (std::string_view k : keys) known = known || k == key;
+      if (!known) throw BadField{fmt::format("{}: unknown field", child(key))};
+    }
+    return *this;
+  }
+
   Node object(const char* key) const { return Node(need(key), child(key)); }
   const nlohmann::json& array(const char* key) const {
     const nlohmann::json& v = need(key);
@@ -232,12 +245,19 @@ class Node {
     return v.get<std::string>();
   }
   std::uint64_t u64(const char* key) const { return as_u64(need(key), child(key)); }
-  int integer(const char* key) const {
+  /// An integer from `min` to INT_MAX: checked before the conversion, which would truncate.
+  int integer(const char* key, std::int64_t min = std::numeric_limits<int>::min()) const {
     const nlohmann::json& v = need(key);
-    if (!v.is_number_integer()) {
+    if (!v.is_number_integer() ||
+        (v.is_number_unsigned() && v.get<std::uint64_t>() > std::numeric_limits<int>::max())) {
       throw BadField{fmt::format("{}: expected an integer", child(key))};
     }
-    return v.get<int>();
+    const std::int64_t value = v.get<std::int64_t>();
+    if (value < min || value > std::numeric_limits<int>::max()) {
+      throw BadField{fmt::format("{}: expected an integer from {} to {}", child(key), min,
+                                 std::numeric_limits<int>::max())};
+    }
+    return static_cast<int>(value);
   }
   double number(const char* key) const {
     const nlohmann::json& v = need(key);
@@ -245,6 +265,15 @@ class Node {
       throw BadField{fmt::format("{}: expected a number", child(key))};
     }
     return v.get<double>();
+  }
+  /// A duration: a number >= 0.
+  double seconds(const char* key) const {
+    const double value = number(key);
+    if (!(value >= 0)) throw BadField{fmt::format("{}: expected seconds (>= 0)", child(key))};
+    return value;
+  }
+  double seconds_or(const char* key, double fallback) const {
+    return has(key) ? seconds(key) : fallback;
   }
   bool boolean(const char* key) const {
     const nlohmann::json& v = need(key);
@@ -271,6 +300,7 @@ class Node {
 
   Figure figure(const char* key) const {
     const Node f = object(key);
+    f.only({"bytes", "method"});
     Figure figure;
     figure.bytes = f.u64("bytes");
     const std::string method = f.str("method");
@@ -334,6 +364,7 @@ ReportMeta read_meta(const Node& m) {
   meta.peakbench_version = m.str("peakbench_version");
   if (m.has("git")) {
     const Node git = m.object("git");
+    git.only({"commit", "branch", "dirty"});
     meta.git_commit = git.str_or("commit", "");
     meta.git_branch = git.str_or("branch", "");
     meta.git_dirty = git.boolean_or("dirty", false);
@@ -341,9 +372,11 @@ ReportMeta read_meta(const Node& m) {
   meta.label = m.str_or("label", "");
   if (m.has("host")) {
     const Node host = m.object("host");
+    host.only(
+        {"kernel", "cpu_model", "cores", "memory_bytes", "hostname", "mhz_per_cpu", "caches"});
     meta.host.kernel = host.str_or("kernel", "");
     meta.host.cpu_model = host.str_or("cpu_model", "");
-    meta.host.cores = host.integer_or("cores", 0);
+    meta.host.cores = host.has("cores") ? host.integer("cores", 0) : 0;
     meta.host.memory_bytes = host.u64_or("memory_bytes", 0);
     meta.host.hostname = host.str_or("hostname", "");
     meta.host.mhz_per_cpu = host.number_or("mhz_per_cpu", 0);
@@ -351,6 +384,7 @@ ReportMeta read_meta(const Node& m) {
       const nlohmann::json& caches = host.array("caches");
       for (std::size_t i = 0; i < caches.size(); ++i) {
         const Node c(caches[i], fmt::format("{}[{}]", host.child("caches"), i));
+        c.only({"type", "level", "size_bytes", "num_sharing"});
         meta.host.caches.push_back({c.str_or("type", ""), c.integer_or("level", 0),
                                     c.u64_or("size_bytes", 0), c.integer_or("num_sharing", 0)});
       }
@@ -361,16 +395,27 @@ ReportMeta read_meta(const Node& m) {
   if (m.has("methods")) {
     const Node methods = m.object("methods");
     for (const auto& [name, value] : methods.json().items()) {
+      if (!parse_method(name)) {
+        throw BadField{fmt::format("{}: unknown method", methods.child(name))};
+      }
       const Node entry(value, methods.child(name));
+      entry.only({"available", "detail"});
       meta.methods[name] =
           MethodAvailability{entry.boolean("available"), entry.str_or("detail", "")};
     }
   }
   meta.started_at = m.str("started_at");
   meta.suite = m.str_or("suite", "");
-  meta.sample_interval_ms = m.number_or("sample_interval_ms", 0);
+  meta.sample_interval_ms = m.seconds_or("sample_interval_ms", 0);
   meta.shard = m.str_or("shard", "");
   meta.page_cache = m.str_or("page_cache", "");
+  if (const auto slash = meta.shard.find('/');
+      !meta.shard.empty() &&
+      (slash == std::string::npos || slash == 0 || slash + 1 == meta.shard.size() ||
+       meta.shard.find_first_not_of("0123456789/") != std::string::npos ||
+       meta.shard.find('/', slash + 1) != std::string::npos)) {
+    throw BadField{fmt::format("{}: expected I/N", m.child("shard"))};
+  }
   if (m.has("merged_shards")) {
     const nlohmann::json& shards = m.array("merged_shards");
     for (std::size_t i = 0; i < shards.size(); ++i) {
@@ -381,6 +426,9 @@ ReportMeta read_meta(const Node& m) {
     }
   }
   meta.notes = m.strings_or_empty("notes");
+  m.only({"peakbench_version", "git", "label", "host", "allocator", "methods", "started_at",
+          "suite", "sample_interval_ms", "shard", "merged_shards", "notes", "build_type",
+          "page_cache"});
   return meta;
 }
 
@@ -399,6 +447,10 @@ std::vector<std::uint64_t> u64_column(const Node& t, const char* key, std::size_
 }
 
 std::vector<TimelinePoint> read_timeline(const Node& t) {
+  t.only({"method", "t_s", "rss_bytes", "anon_bytes", "file_bytes", "shmem_bytes"});
+  if (t.has("method") && t.str("method") != to_string(Method::sampled)) {
+    throw BadField{fmt::format("{}: expected \"sampled\"", t.child("method"))};
+  }
   const nlohmann::json& times = t.array("t_s");
   const std::size_t n = times.size();
   const auto rss = u64_column(t, "rss_bytes", n);
@@ -407,8 +459,8 @@ std::vector<TimelinePoint> read_timeline(const Node& t) {
   const auto shmem = u64_column(t, "shmem_bytes", n);
   std::vector<TimelinePoint> timeline(n);
   for (std::size_t i = 0; i < n; ++i) {
-    if (!times[i].is_number()) {
-      throw BadField{fmt::format("{}[{}]: expected a number", t.child("t_s"), i)};
+    if (!times[i].is_number() || !(times[i].get<double>() >= 0)) {
+      throw BadField{fmt::format("{}[{}]: expected seconds (>= 0)", t.child("t_s"), i)};
     }
     timeline[i] = TimelinePoint{times[i].get<double>(), rss[i], anon[i], file[i], shmem[i]};
   }
@@ -419,14 +471,19 @@ RunRecord read_run(const Node& r, int version) {
   RunRecord run;
   run.subject = r.str("subject");
   run.subject_kind = r.str_or("subject_kind", "");
+  if (run.subject_kind != "" && run.subject_kind != "builtin" && run.subject_kind != "external" &&
+      run.subject_kind != "calibration") {
+    throw BadField{
+        fmt::format("{}: expected builtin, external or calibration", r.child("subject_kind"))};
+  }
   run.phase = r.str("phase");
   run.body_bytes = r.u64("body_bytes");
-  run.repetition = r.integer("repetition");
+  run.repetition = r.integer("repetition", 0);
   run.command = r.str_or("command", "");
   run.ok = r.boolean("ok");
   run.exit_status = r.integer_or("exit_status", 0);
   if (r.has("signal")) {
-    run.signal = r.integer("signal");
+    run.signal = r.integer("signal", 1);
   }
   run.error = r.str_or("error", "");
   // Version 1 wrote a zero peak for runs that never ran; version 2 leaves it out.
@@ -434,6 +491,10 @@ RunRecord read_run(const Node& r, int version) {
   if (version == 1 && !run.ok && run.peak_rss && run.peak_rss->bytes == 0) run.peak_rss.reset();
   if (run.ok && !run.peak_rss)
     throw BadField{r.child("peak_rss") + ": missing for a run that succeeded"};
+  if (run.peak_rss && run.peak_rss->method != Method::kernel_hwm &&
+      run.peak_rss->method != Method::self_hwm && run.peak_rss->method != Method::taskstats) {
+    throw BadField{r.child("peak_rss") + ".method: expected kernel-hwm, self or taskstats"};
+  }
   run.subject_peak_rss = r.optional_figure("subject_peak_rss");
   run.subject_start_rss = r.optional_figure("subject_start_rss");
   run.charged_peak = r.optional_figure("charged_peak");
@@ -449,17 +510,19 @@ RunRecord read_run(const Node& r, int version) {
     const nlohmann::json& phases = r.array("phases");
     for (std::size_t i = 0; i < phases.size(); ++i) {
       const Node p(phases[i], fmt::format("{}[{}]", r.child("phases"), i));
+      p.only({"phase", "peak_rss", "heap_peak", "start_s", "end_s"});
       PhasePeak phase;
       phase.phase = p.str("phase");
       phase.peak_rss = p.figure("peak_rss");
       phase.heap_peak = p.optional_figure("heap_peak");
-      phase.start_s = p.number_or("start_s", 0);
-      phase.end_s = p.number_or("end_s", 0);
+      phase.start_s = p.seconds_or("start_s", 0);
+      phase.end_s = p.seconds_or("end_s", 0);
       run.phases.push_back(std::move(phase));
     }
   }
   if (r.has("largest_process")) {
     const Node p = r.object("largest_process");
+    p.only({"pid", "comm", "argv0", "peak_rss"});
     LargestProcess largest;
     largest.pid = p.integer("pid");
     largest.comm = p.str_or("comm", "");
@@ -468,9 +531,9 @@ RunRecord read_run(const Node& r, int version) {
     run.largest_process = std::move(largest);
   }
   run.process_count = r.has("process_count") ? r.integer("process_count") : 0;
-  run.wall_s = r.number_or("wall_s", 0);
-  run.user_s = r.number_or("user_s", 0);
-  run.system_s = r.number_or("system_s", 0);
+  run.wall_s = r.seconds_or("wall_s", 0);
+  run.user_s = r.seconds_or("user_s", 0);
+  run.system_s = r.seconds_or("system_s", 0);
   run.bytes_received = r.u64_or("bytes_received", 0);
   run.bytes_written = r.u64_or("bytes_written", 0);
   run.cache_outcome = r.str_or("cache_outcome", "");
@@ -479,7 +542,8 @@ RunRecord read_run(const Node& r, int version) {
     for (const auto& [status, count] : requests.json().items()) {
       int code = 0;
       const auto [end, ec] = std::from_chars(status.data(), status.data() + status.size(), code);
-      if (ec != std::errc() || end != status.data() + status.size() || code < 100 || code > 599) {
+      if (status.size() != 3 || ec != std::errc() || end != status.data() + status.size() ||
+          code < 100 || code > 599) {
         throw BadField{fmt::format("{}: '{}' is not an HTTP status", requests.where(), status)};
       }
       run.file_requests[code] = Node::as_u64(count, requests.child(status));
@@ -491,11 +555,49 @@ RunRecord read_run(const Node& r, int version) {
   }
   run.allocator = r.str_or("allocator", "");
   run.notes = r.strings_or_empty("notes");
+  // After the fields it needs: a misspelt one is first of all a missing one.
+  r.only({"subject",
+          "subject_kind",
+          "phase",
+          "body_bytes",
+          "repetition",
+          "command",
+          "ok",
+          "exit_status",
+          "signal",
+          "error",
+          "peak_rss",
+          "subject_peak_rss",
+          "subject_start_rss",
+          "charged_peak",
+          "sampled_peak_rss",
+          "sampled_peak_anon",
+          "sampled_peak_file",
+          "sampled_peak_shmem",
+          "tree_peak_rss",
+          "tree_peak_anon",
+          "tree_peak_file",
+          "tree_peak_shmem",
+          "largest_process",
+          "process_count",
+          "phases",
+          "wall_s",
+          "user_s",
+          "system_s",
+          "bytes_received",
+          "bytes_written",
+          "cache_outcome",
+          "file_requests",
+          "cache_bytes_on_disk",
+          "timeline",
+          "notes",
+          "allocator"});
   return run;
 }
 
 Report read_document(const nlohmann::json& doc) {
   const Node top(doc, "");
+  top.only({"schema_version", "meta", "runs", "scenarios"});
   if (!top.has("schema_version")) {
     throw BadField{"schema_version: missing required field"};
   }
@@ -546,7 +648,9 @@ std::string to_json_text(const Report& report) {
       {"runs", std::move(runs)},
       {"scenarios", std::move(scenarios)},
   };
-  return doc.dump(2) + "\n";
+  // Text is checked where it enters (the CLI); a byte that is not UTF-8 and slipped through
+  // becomes U+FFFD here rather than an exception that would lose the report.
+  return doc.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
 }
 
 Result<Report> parse_report(const std::string& text, const std::string& source) {

@@ -129,6 +129,18 @@ TEST(ReportJson, RoundTripsEveryField) {
   EXPECT_EQ(to_json_text(*parsed), text);
 }
 
+TEST(ReportJson, TextThatIsNotUtf8NeverStopsTheWriter) {
+  // The CLI rejects such text where it enters; the writer is the last resort and must not throw.
+  Report report = full_report();
+  report.meta.label = "bad \xff label";
+  report.runs[0].command = "cmd \xc3";
+  const std::string text = to_json_text(report);
+  auto parsed = parse_report(text, "mem.json");
+  ASSERT_TRUE(parsed.ok()) << parsed.message();
+  EXPECT_EQ(parsed->meta.label, "bad \xef\xbf\xbd label");
+  EXPECT_EQ(parsed->runs[0].command, "cmd \xef\xbf\xbd");
+}
+
 TEST(ReportJson, EveryMemoryFigureNamesItsMethod) {
   const std::string text = to_json_text(full_report());
   EXPECT_NE(text.find(R"("peak_rss": {

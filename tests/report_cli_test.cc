@@ -120,6 +120,34 @@ TEST(ReportCli, GateFailsWhenStreamingWarmDoublesAndNamesTheRule) {
             std::string::npos);
 }
 
+TEST(ReportCli, ControlCharactersInAReportStillMakeValidXml) {
+  if (std::system("python3 -c 'import xml.dom.minidom' 2>/dev/null") != 0) {
+    GTEST_SKIP() << "python3 is not installed";
+  }
+  Report doctored = golden_report();
+  for (RunRecord& run : doctored.runs) {
+    run.subject += "\x01\x1b[31m";
+  }
+  TempDir dir("cli-xml");
+  const std::string path = (dir / "doctored.json").string();
+  const std::string junit = (dir / "junit.xml").string();
+  const std::string svg = (dir / "plot.svg").string();
+  ASSERT_TRUE(write_report(path, doctored).ok());
+  const auto gate = run_peakbench({"gate", path, "--baseline", path, "--junit", junit});
+  EXPECT_EQ(gate.exit_status, 0) << gate.err;
+  EXPECT_NE(testing::slurp(junit).find("streaming\xef\xbf\xbd\xef\xbf\xbd[31m"),
+            std::string::npos);
+  const auto plot = run_peakbench({"plot", path, "--out", svg});
+  EXPECT_EQ(plot.exit_status, 0) << plot.err;
+  for (const std::string& file : {junit, svg}) {
+    const std::string parse =
+        "python3 -c 'import sys, xml.dom.minidom; "
+        "xml.dom.minidom.parse(sys.argv[1])' " +
+        file;
+    EXPECT_EQ(std::system(parse.c_str()), 0) << file << ":\n" << testing::slurp(file);
+  }
+}
+
 TEST(ReportCli, CompareNeverFailsABuildEvenOnARegression) {
   // After and before swapped: everything got worse, and compare still exits 0.
   const auto result = run_peakbench({"compare", golden("after.json"), golden("before.json")});
