@@ -68,6 +68,14 @@ Status AtomicFile::write(std::span<const std::byte> bytes) {
 Status AtomicFile::commit() {
   if (fd_ < 0) return Status::Error(fmt::format("cannot write {}: file closed", path_.string()));
   const int fd = std::exchange(fd_, -1);
+  // As pip's adjacent_tmp_file: the bytes reach the disk before the name points at them, so a
+  // power cut leaves the old file or the whole new one, never a new name over missing data.
+  if (::fsync(fd) != 0) {
+    const int err = errno;
+    ::close(fd);
+    ::unlink(tmp_.c_str());
+    return Status::Error(fmt::format("cannot write {}: {}", path_.string(), std::strerror(err)));
+  }
   if (::close(fd) != 0) {
     const int err = errno;
     ::unlink(tmp_.c_str());
@@ -80,6 +88,14 @@ Status AtomicFile::commit() {
         fmt::format("cannot rename into {}: {}", path_.string(), std::strerror(err)));
   }
   tmp_.clear();
+  // And the rename itself reaches the disk: the directory's entry is data too. A failure here
+  // leaves a complete file in place; it only weakens durability, so it is not an error.
+  const std::filesystem::path dir = path_.has_parent_path() ? path_.parent_path() : ".";
+  const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd >= 0) {
+    (void)::fsync(dir_fd);
+    ::close(dir_fd);
+  }
   return Status::Ok();
 }
 

@@ -28,7 +28,8 @@ class AtomicFile {
   Status write(std::string_view text) { return write(std::as_bytes(std::span(text))); }
   /// Bytes written so far.
   std::uint64_t size_bytes() const { return written_; }
-  /// Flushes, closes and renames the temporary file to the final path.
+  /// fsyncs and closes the temporary file, renames it to the final path, and fsyncs the
+  /// directory (as pip's adjacent_tmp_file does): after a power cut, the old file or the new one.
   Status commit();
   /// Closes and removes the temporary file.
   void abandon();

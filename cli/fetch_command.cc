@@ -4,6 +4,7 @@
 #include <curl/curl.h>
 #include <fmt/format.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -28,6 +29,8 @@ struct FetchArgs {
   std::string out;
   std::string url;
   bool stats = false;
+  unsigned stall_timeout_s = 60;
+  unsigned timeout_s = 3600;
 };
 
 /// What libcurl would refuse to request (a port past 65535, an unclosed IPv6 bracket, a space,
@@ -68,6 +71,8 @@ ExitCode run_fetch(const FetchArgs& args) {
   options.cache_dir = args.cache_dir;
   options.out = args.out;
   options.url = args.url;
+  options.stall_timeout = std::chrono::seconds(args.stall_timeout_s);
+  options.total_timeout = std::chrono::seconds(args.timeout_s);
   options.on_warning = [](const std::string& line) {
     std::cerr << "peakbench: warning: " << line << '\n';
   };
@@ -120,6 +125,14 @@ void add_fetch_command(Commands& commands) {
   sub->add_option("--strategy", args->strategy, "whole-body or streaming")->required();
   sub->add_option("--cache-dir", args->cache_dir, "pip-style cache directory")->required();
   sub->add_option("--out", args->out, "write the body here (default: hash and discard it)");
+  sub->add_option("--stall-timeout", args->stall_timeout_s,
+                  "fail when the download moves under 1 KiB/s for this many seconds")
+      ->check(CLI::Range(1u, 86400u))
+      ->capture_default_str();
+  sub->add_option("--timeout", args->timeout_s,
+                  "fail when the download takes longer than this many seconds (0: no limit)")
+      ->check(CLI::Range(0u, 604800u))
+      ->capture_default_str();
   sub->add_option("url", args->url, "file URL; a #sha256= fragment is checked")->required();
   // Hidden: one JSON line on stdout with the outcome and the start and peak resident sizes.
   sub->add_flag("--stats", args->stats, "print run statistics as JSON")->group("");

@@ -77,6 +77,7 @@ struct ServeArgs {
   int port = 0;
   std::string bind = "127.0.0.1";
   std::string variant = "pypi";
+  std::string fault = "none";
 };
 
 ExitCode serve(const ServeArgs& args) {
@@ -84,6 +85,8 @@ ExitCode serve(const ServeArgs& args) {
   if (!spec) return fail(ExitCode::usage, spec.message());
   Result<HeaderVariant> variant = parse_header_variant(args.variant);
   if (!variant) return fail(ExitCode::usage, fmt::format("--variant: {}", variant.message()));
+  Result<FaultPlan> faults = parse_fault_plan(args.fault);
+  if (!faults) return fail(ExitCode::usage, fmt::format("--fault: {}", faults.message()));
 
   // Block the stop signals before any thread exists, so that every thread inherits the mask and
   // only sigwait below receives them (no handler runs at an arbitrary point).
@@ -102,6 +105,7 @@ ExitCode serve(const ServeArgs& args) {
   options.wheels = {*spec};
   options.hash_cache_dir = hash_cache_dir(args.wheel);
   options.variant = *variant;
+  options.faults = *faults;
   Result<std::unique_ptr<FixtureServer>> server = FixtureServer::start(options);
   if (!server) return fail(ExitCode::usage, server.message());
 
@@ -145,6 +149,11 @@ void add_fixture_commands(Commands& commands) {
       ->add_option(
           "--variant", serve_args->variant,
           "file cache headers: pypi, no-store, max-age=N, no-etag, no-last-modified, vary[=H]")
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--fault", serve_args->fault,
+                   "fault on file downloads, to reproduce one by hand: none, cut=BYTES, "
+                   "length=BYTES, stall=MS, status=CODE (comma-separated)")
       ->capture_default_str();
   add_wheel_options(serve_cmd, serve_args->wheel);
 

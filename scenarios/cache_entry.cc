@@ -230,6 +230,13 @@ Status encode_entry(const CachedResponse& response, std::span<const std::byte> b
   return Status::Ok();
 }
 
+// What a real entry needs, with room: the response map has 6 or 7 fields, headers a few dozen,
+// vary a handful, and nothing nests deeper than 3 levels or holds an array or ext.
+constexpr std::size_t kMaxEntryArray = 64;
+constexpr std::size_t kMaxEntryMap = 4096;
+constexpr std::size_t kMaxEntryExt = 64;
+constexpr std::size_t kMaxEntryDepth = 8;
+
 Result<DecodedEntry> decode_entry(std::span<const std::byte> bytes) {
   const auto* data = reinterpret_cast<const char*>(bytes.data());
   if (bytes.size() < kEntryPrefix.size() ||
@@ -239,14 +246,22 @@ Result<DecodedEntry> decode_entry(std::span<const std::byte> bytes) {
   DecodedEntry entry;
   try {
     std::size_t offset = kEntryPrefix.size();
-    // No reference function: bins and strs are copied into the handle's zone.
-    entry.objects = msgpack::unpack(data, bytes.size(), offset);
+    // No reference function: bins and strs are copied into the handle's zone. The decoder
+    // allocates an array's or a map's elements as soon as it reads their declared count, before
+    // the elements arrive; the limits keep a corrupt count from allocating gigabytes. A str or
+    // bin is only copied once all its bytes are there, so a body may be as long as msgpack allows.
+    const msgpack::unpack_limit limits(/*array=*/kMaxEntryArray, /*map=*/kMaxEntryMap,
+                                       /*str=*/0xffffffff, /*bin=*/0xffffffff,
+                                       /*ext=*/kMaxEntryExt, /*depth=*/kMaxEntryDepth);
+    entry.objects = msgpack::unpack(data, bytes.size(), offset, nullptr, nullptr, limits);
     if (offset != bytes.size()) {
       return Status::Error(
           fmt::format("entry has {} bytes after its msgpack map", bytes.size() - offset));
     }
   } catch (const msgpack::insufficient_bytes&) {
     return Status::Error("entry is truncated");
+  } catch (const msgpack::size_overflow& e) {
+    return Status::Error(fmt::format("entry is beyond an entry's limits: {}", e.what()));
   } catch (const std::exception& e) {
     return Status::Error(fmt::format("entry is not valid msgpack: {}", e.what()));
   }

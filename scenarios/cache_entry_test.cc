@@ -198,5 +198,17 @@ TEST(HeaderList, LooksUpAnyCaseAndJoinsRepeatedFields) {
   EXPECT_EQ(latin1_to_utf8("caf\xe9"), "caf\xc3\xa9");
 }
 
+TEST(CacheEntry, DeclaredCountsBeyondAnEntrysLimitsAreRefusedBeforeAllocating) {
+  // A map or array header declares its element count up front; msgpack allocates the elements
+  // when it reads the count. A corrupt count must be refused, not allocated (128 GiB here).
+  for (const std::string& header :
+       {std::string("\xdf\xff\xff\xff\xff", 5), std::string("\xdd\x05\xf5\xe1\x00", 5),
+        std::string("\x81\xa8response\xdf\x00\x10\x00\x00", 15)}) {
+    const std::string bytes = std::string(kEntryPrefix) + header;
+    auto decoded = decode_entry(std::as_bytes(std::span(bytes)));
+    ASSERT_FALSE(decoded.ok());
+    EXPECT_NE(decoded.message().find("limits"), std::string::npos) << decoded.message();
+  }
+}
 }  // namespace
 }  // namespace peakbench

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "base/unique_fd.h"
 #include "scenarios/cache_entry.h"
 #include "scenarios/http_client.h"
 #include "scenarios/phase_probe.h"
@@ -90,14 +91,35 @@ std::unique_ptr<CacheStore> make_whole_body_store(const std::filesystem::path& c
 std::unique_ptr<CacheStore> make_streaming_store(const std::filesystem::path& cache_dir,
                                                  const std::string& key_hex, PhaseProbe& probe);
 
-// Helpers shared by the two stores (cache_store.cc).
+// Helpers shared by the two stores (cache_store.cc). Every path they take lies under `root`, the
+// cache directory: `root` itself may be a symlink (a user's choice), nothing below it is followed.
+
+/// A cache file open for reading: a regular file reached without following a symlink.
+struct CacheFile {
+  UniqueFd fd;
+  std::uint64_t size_bytes = 0;
+};
+
+/// Opens `path` (under `root`) for reading without blocking and without following a symlink in
+/// any component below `root`. nullopt when it or a directory on its path does not exist (a miss,
+/// as pip treats it). An error (one line) for a symlink, a FIFO, a directory or another
+/// non-regular file where the file should be: the caller's miss with one warning.
+Result<std::optional<CacheFile>> open_cache_file(const std::filesystem::path& root,
+                                                 const std::filesystem::path& path);
 
 /// Reads a whole file into one exactly sized buffer (as Python's `f.read()` does: one allocation
-/// of the file's size). nullopt when the file or a directory on its path does not exist.
-Result<std::optional<std::vector<std::byte>>> read_whole_file(const std::filesystem::path& path,
+/// of the file's size). nullopt when the file or a directory on its path does not exist; errors
+/// as open_cache_file().
+Result<std::optional<std::vector<std::byte>>> read_whole_file(const std::filesystem::path& root,
+                                                              const std::filesystem::path& path,
                                                               std::uint64_t max_bytes);
 
-/// Creates the parent directories of `path`.
-Status ensure_parent(const std::filesystem::path& path);
+/// Makes `path` (under `root`) writable by a rename: creates its parent directories, replacing a
+/// symlink or a file where a directory should be, and removes whatever non-regular file (a
+/// directory, a FIFO, a symlink) stands at `path` itself, so that a broken entry heals.
+Status ensure_parent(const std::filesystem::path& root, const std::filesystem::path& path);
+
+/// The Content-Length a stored response announces, when it holds a valid one.
+std::optional<std::uint64_t> announced_length(const CachedResponse& response);
 
 }  // namespace peakbench

@@ -30,6 +30,9 @@ struct Transfer {
   ResponseHandler& handler;
   ResponseHead head;
   bool head_delivered = false;
+  // The blank line that ends a final response's header block arrived: without it, a connection
+  // closed inside the headers would look like a complete response with an empty body.
+  bool head_complete = false;
   std::uint64_t body_bytes = 0;
   Status error = Status::Ok();  // the handler's error that aborted the transfer
 
@@ -73,6 +76,7 @@ std::size_t on_header_line(char* buffer, std::size_t size, std::size_t count, vo
     transfer.start_response(line);
   } else if (line.empty()) {
     const bool informational = transfer.head.status >= 100 && transfer.head.status < 200;
+    if (!informational) transfer.head_complete = true;
     if (!informational && !transfer.head_delivered && !transfer.deliver_head()) return 0;
   } else if (line.front() == ' ' || line.front() == '\t') {
     // An obsolete folded continuation: belongs to the field before it. Rare; kept simple by
@@ -116,7 +120,7 @@ Status http_get(const HttpRequest& request, ResponseHandler& handler) {
     header_list.reset(grown);
   }
 
-  Transfer transfer{handler, {}, false, 0, Status::Ok()};
+  Transfer transfer{handler, {}, false, false, 0, Status::Ok()};
   std::array<char, CURL_ERROR_SIZE> error_text{};
   CURL* h = curl.get();
   curl_easy_setopt(h, CURLOPT_URL, request.url.c_str());
@@ -132,9 +136,11 @@ Status http_get(const HttpRequest& request, ResponseHandler& handler) {
   curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 30L);
-  // A stalled server fails the run after a minute without a byte, rather than hanging it.
-  curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 60L);
+  // A stalled server (or one that trickles a few bytes a second) fails the run rather than
+  // hanging it, and the overall deadline bounds even a server that keeps just above the limit.
+  curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, kStallBytesPerSecond);
+  curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, static_cast<long>(request.stall_timeout.count()));
+  curl_easy_setopt(h, CURLOPT_TIMEOUT, static_cast<long>(request.total_timeout.count()));
   // The fixture server is on loopback; a proxy from the environment must not get in between.
   curl_easy_setopt(h, CURLOPT_NOPROXY, "127.0.0.1,localhost,::1");
 
@@ -145,6 +151,10 @@ Status http_get(const HttpRequest& request, ResponseHandler& handler) {
                                         ? std::string_view(error_text.data())
                                         : std::string_view(curl_easy_strerror(code));
     return Status::Error(fmt::format("download of {} failed: {}", request.url, trim_space(detail)));
+  }
+  if (!transfer.head_complete) {
+    return Status::Error(fmt::format(
+        "download of {} failed: the connection closed inside the response headers", request.url));
   }
   if (!transfer.head_delivered && !transfer.deliver_head()) return transfer.error;
   const int status = transfer.head.status;

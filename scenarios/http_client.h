@@ -2,6 +2,7 @@
 // One HTTP GET over libcurl's easy API, streaming the body to a handler as libcurl delivers it.
 // Redirects are not followed (the subject fetches a file URL it was given).
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -16,9 +17,16 @@ namespace peakbench {
 /// libcurl's receive buffer: large enough that loopback transfers run at full speed.
 inline constexpr long kCurlBufferBytes = 512 * 1024;
 
+/// A stalled transfer: fewer than this many bytes per second over the stall timeout fails it.
+inline constexpr long kStallBytesPerSecond = 1024;
+
 struct HttpRequest {
   std::string url;     ///< absolute, without a fragment
   HeaderList headers;  ///< sent as given
+  /// The transfer fails when fewer than kStallBytesPerSecond arrive per second for this long.
+  std::chrono::seconds stall_timeout{60};
+  /// The whole transfer (connect, headers, body) fails after this long; zero: no limit.
+  std::chrono::seconds total_timeout{3600};
 };
 
 /// The status line and header fields of the final response.
@@ -46,9 +54,10 @@ class ResponseHandler {
 /// that measures its own start-up may call it first so the start figure includes libcurl.
 void http_global_init();
 
-/// Performs the GET. Errors (one line, naming the URL): connection failures, a transfer cut short
-/// (fewer body bytes than the Content-Length), and the handler's own errors. HTTP error statuses
-/// are not errors here: the handler sees them.
+/// Performs the GET. Errors (one line, naming the URL): connection failures, a connection closed
+/// inside the header block (before its blank line), a transfer cut short (fewer body bytes than
+/// the Content-Length), a stall or the overall deadline, and the handler's own errors. HTTP error
+/// statuses are not errors here: the handler sees them.
 Status http_get(const HttpRequest& request, ResponseHandler& handler);
 
 }  // namespace peakbench

@@ -218,7 +218,8 @@ Result<FetchResult> fetch(const FetchOptions& options, PhaseProbe& probe) {
                                             std::chrono::system_clock::now().time_since_epoch())
                                             .count());
 
-  HttpRequest request{url->request_url, default_request_headers()};
+  HttpRequest request{url->request_url, default_request_headers(), options.stall_timeout,
+                      options.total_timeout};
   const std::unique_ptr<CacheStore> store =
       make_store(options.strategy, options.cache_dir, url->key_hex, probe);
   auto consumer = BodyConsumer::open(options.out, url->expected_sha256_hex, probe);
@@ -231,6 +232,13 @@ Result<FetchResult> fetch(const FetchOptions& options, PhaseProbe& probe) {
     // serving are one read, and a per-phase peak should show them together.
     std::optional<PhaseScope> reading(std::in_place, probe, SubjectPhase::cache_read);
     std::unique_ptr<LoadedEntry> entry = store->load(warn);
+    // Only a stored 200 or 203 carries the file. CacheControl also caches 300, 301 and 308 (for
+    // requests to follow); this client follows no redirect, so such an entry is not the wheel.
+    if (entry && entry->response().status != 200 && entry->response().status != 203) {
+      warn(fmt::format("cache entry ignored: it stores HTTP {} {}, not a file",
+                       entry->response().status, entry->response().reason));
+      entry.reset();
+    }
     // A stored response that varied on a header this request sends differently is a plain miss.
     if (entry && !vary_matches(entry->response(), request.headers)) entry.reset();
     if (entry) {

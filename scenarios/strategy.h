@@ -2,6 +2,7 @@
 // The two built-in subjects (DESIGN §3): C++ models of CacheControl's two on-disk cache designs
 // on libcurl, with pip's layout so that caches written by a real pip are read and vice versa.
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -44,6 +45,10 @@ struct FetchOptions {
   std::function<void(const std::string&)> on_warning;
   /// The clock for freshness decisions, in seconds since the epoch; nullopt: the system clock.
   std::optional<std::int64_t> now_unix_seconds;
+  /// The download fails when it moves less than 1 KiB/s for this long (HttpRequest).
+  std::chrono::seconds stall_timeout{60};
+  /// The download fails when it takes longer than this in all; zero: no limit.
+  std::chrono::seconds total_timeout{3600};
 };
 
 /// A fetch URL taken apart.

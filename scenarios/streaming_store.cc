@@ -25,29 +25,6 @@ namespace {
 // reading it whole would break the design's promise of no body-sized buffer.
 constexpr std::uint64_t kMaxMetadataBytes = 1 << 20;
 
-class UniqueFd {
- public:
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  UniqueFd(UniqueFd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  UniqueFd& operator=(UniqueFd&&) = delete;
-  ~UniqueFd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
-std::optional<std::uint64_t> announced_length(const CachedResponse& response) {
-  const std::string* text = response.headers.find("content-length");
-  if (text == nullptr) return std::nullopt;
-  std::uint64_t value = 0;
-  const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
-  if (ec != std::errc() || end != text->data() + text->size()) return std::nullopt;
-  return value;
-}
-
 class StreamingEntry final : public LoadedEntry {
  public:
   StreamingEntry(CachedResponse response, UniqueFd body, std::uint64_t body_bytes,
@@ -104,24 +81,31 @@ class StreamingStore final : public CacheStore {
  public:
   StreamingStore(const std::filesystem::path& cache_dir, const std::string& key_hex,
                  PhaseProbe& probe)
-      : metadata_path_(entry_path(cache_dir / kStreamingDir, key_hex)),
+      : root_(cache_dir),
+        metadata_path_(entry_path(cache_dir / kStreamingDir, key_hex)),
         body_path_(std::filesystem::path(metadata_path_) += ".body"),
         probe_(probe) {}
 
   std::unique_ptr<LoadedEntry> load(const WarningSink& warn) override {
-    std::error_code ignored;
-    const bool have_metadata = std::filesystem::exists(metadata_path_, ignored);
-    const bool have_body = std::filesystem::exists(body_path_, ignored);
-    if (!have_metadata && !have_body) return nullptr;
-    if (!have_body) {
+    // Both files are opened first (without following a symlink, without blocking on a FIFO), so
+    // that one broken entry gives one warning, whichever half is broken.
+    auto metadata = open_cache_file(root_, metadata_path_);
+    auto body = open_cache_file(root_, body_path_);
+    if (!metadata || !body) {
+      warn(fmt::format("cache entry ignored: {}", !metadata ? metadata.message() : body.message()));
+      return nullptr;
+    }
+    if (!metadata->has_value() && !body->has_value()) return nullptr;
+    if (!body->has_value()) {
       warn(fmt::format("half cache entry ignored: {} has no body file", metadata_path_.string()));
       return nullptr;
     }
-    if (!have_metadata) {
+    if (!metadata->has_value()) {
       warn(fmt::format("half cache entry ignored: {} has no metadata", body_path_.string()));
       return nullptr;
     }
-    auto bytes = read_whole_file(metadata_path_, kMaxMetadataBytes);
+    metadata->reset();  // read_whole_file opens it again, the same way
+    auto bytes = read_whole_file(root_, metadata_path_, kMaxMetadataBytes);
     if (!bytes || !bytes->has_value()) {
       warn(fmt::format(
           "cache entry ignored: {}",
@@ -133,27 +117,21 @@ class StreamingStore final : public CacheStore {
       warn(fmt::format("cache entry {} ignored: {}", metadata_path_.string(), decoded.message()));
       return nullptr;
     }
-    UniqueFd body(::open(body_path_.c_str(), O_RDONLY | O_CLOEXEC));
-    struct stat info {};
-    if (body.get() < 0 || ::fstat(body.get(), &info) != 0) {
-      warn(fmt::format("cache entry ignored: cannot read {}: {}", body_path_.string(),
-                       std::strerror(errno)));
-      return nullptr;
-    }
-    const auto size = static_cast<std::uint64_t>(info.st_size);
+    const std::uint64_t size = (*body)->size_bytes;
     const std::optional<std::uint64_t> announced = announced_length(decoded->response);
     if (announced && *announced != size) {
       warn(fmt::format("cache entry ignored: {} has {} bytes, its metadata announces {}",
                        body_path_.string(), size, *announced));
       return nullptr;
     }
-    ::posix_fadvise(body.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
-    return std::make_unique<StreamingEntry>(std::move(decoded->response), std::move(body), size,
+    UniqueFd fd = std::move((*body)->fd);
+    ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
+    return std::make_unique<StreamingEntry>(std::move(decoded->response), std::move(fd), size,
                                             body_path_);
   }
 
   Result<std::unique_ptr<BodyWriter>> begin_store(const ResponseHead&) override {
-    if (Status s = ensure_parent(body_path_); !s) return s;
+    if (Status s = ensure_parent(root_, body_path_); !s) return s;
     auto file = AtomicFile::create(body_path_);
     if (!file) return file.status();
     return std::unique_ptr<BodyWriter>(std::make_unique<StreamingWriter>(*this, std::move(*file)));
@@ -173,7 +151,7 @@ class StreamingStore final : public CacheStore {
   std::filesystem::path body_path() const override { return body_path_; }
 
   Status write_metadata(const CachedResponse& response) {
-    if (Status s = ensure_parent(metadata_path_); !s) return s;
+    if (Status s = ensure_parent(root_, metadata_path_); !s) return s;
     msgpack::sbuffer packed(kEntryPrefix.size() + metadata_bytes_bound(response));
     if (Status s = encode_entry(response, {}, packed); !s) return s;
     if (Status s =
@@ -191,6 +169,7 @@ class StreamingStore final : public CacheStore {
   }
 
  private:
+  std::filesystem::path root_;
   std::filesystem::path metadata_path_;
   std::filesystem::path body_path_;
   PhaseProbe& probe_;

@@ -64,11 +64,11 @@ class WholeBodyStore final : public CacheStore {
  public:
   WholeBodyStore(const std::filesystem::path& cache_dir, const std::string& key_hex,
                  PhaseProbe& probe)
-      : path_(entry_path(cache_dir / kWholeBodyDir, key_hex)), probe_(probe) {}
+      : root_(cache_dir), path_(entry_path(cache_dir / kWholeBodyDir, key_hex)), probe_(probe) {}
 
   std::unique_ptr<LoadedEntry> load(const WarningSink& warn) override {
     // Copy 1 of 2 (warm): the entry file, read whole.
-    auto bytes = read_whole_file(path_, kMaxEntryBytes);
+    auto bytes = read_whole_file(root_, path_, kMaxEntryBytes);
     if (!bytes) {
       warn(fmt::format("cache entry ignored: {}", bytes.message()));
       return nullptr;
@@ -81,6 +81,13 @@ class WholeBodyStore final : public CacheStore {
       return nullptr;
     }
     bytes->reset();  // the file bytes go as soon as they are unpacked, as in CacheControl
+    // A body cut short (or grown) behind its stored Content-Length is not the response stored.
+    const std::optional<std::uint64_t> announced = announced_length(decoded->response);
+    if (announced && *announced != decoded->body.size()) {
+      warn(fmt::format("cache entry {} ignored: its body has {} bytes, its Content-Length says {}",
+                       path_.string(), decoded->body.size(), *announced));
+      return nullptr;
+    }
     return std::make_unique<WholeBodyEntry>(std::move(*decoded));
   }
 
@@ -115,7 +122,7 @@ class WholeBodyStore final : public CacheStore {
   Status write_entry(const CachedResponse& response, std::span<const std::byte> body) {
     CachedResponse stored = response;
     stored.strict = stored.strict.value_or(0);  // CacheControl 0.12 writes `strict`
-    if (Status s = ensure_parent(path_); !s) return s;
+    if (Status s = ensure_parent(root_, path_); !s) return s;
     try {
       // Sized once so the packer never regrows (and never briefly holds two partial copies).
       msgpack::sbuffer packed(kEntryPrefix.size() + body.size() + metadata_bytes_bound(stored));
@@ -135,6 +142,7 @@ class WholeBodyStore final : public CacheStore {
   }
 
  private:
+  std::filesystem::path root_;
   std::filesystem::path path_;
   PhaseProbe& probe_;
   std::uint64_t bytes_written_ = 0;
