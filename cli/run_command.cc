@@ -94,8 +94,10 @@ void add_run_command(Commands& commands) {
   run->add_option("--suite", args->suite, "Suite file (JSON), e.g. scenarios/default.json");
   run->add_option("--size", args->sizes, "Wheel sizes, comma-separated (default 500MiB)");
   run->add_option("--strategy", args->strategies,
-                  "Built-in strategies, comma-separated: whole-body,streaming (or none)");
-  run->add_option("--phase", args->phases, "Phases, comma-separated: cold,warm,revalidate");
+                  "Built-in strategies, comma-separated: whole-body,streaming,tee-mmap (or none)");
+  run->add_option("--phase", args->phases,
+                  "Phases, comma-separated: cold, warm, revalidate, stale, no-store, vary-miss, "
+                  "resume, chunked");
   run->add_option("--client", args->clients, "External client NAME=TEMPLATE (repeatable)")
       ->allow_extra_args(false);
   run->add_option("--pip", args->pips, "pip preset NAME=PYTHON or NAME=PIP_CHECKOUT (repeatable)")
@@ -112,6 +114,12 @@ void add_run_command(Commands& commands) {
                   "Cap each run's memory cgroup (e.g. 1GiB); past it the run is OOM-killed");
   run->add_option("--work-dir", args->work_dir,
                   "Scratch directory for caches (default: a temp dir)");
+  run->add_option("--tmpdir", args->tmpdir,
+                  "Each client's TMPDIR: disk, tmpfs (a private RAM-backed dir) or a directory");
+  run->add_option("--resume-cut", args->resume_cut_fraction,
+                  "resume phase: cut the first response at this fraction of the body (0.5)");
+  run->add_option("--concurrency", args->concurrency,
+                  "Run N copies of each subject at once on one cache dir (default 1)");
   run->add_flag("--keep-work-dir", args->keep_work_dir, "Keep the scratch directory after the run");
 }
 
