@@ -28,6 +28,7 @@ struct FetchArgs {
   std::string cache_dir;
   std::string out;
   std::string url;
+  std::string user_agent;
   bool stats = false;
   unsigned stall_timeout_s = 60;
   unsigned timeout_s = 3600;
@@ -73,6 +74,10 @@ ExitCode run_fetch(const FetchArgs& args) {
   options.url = args.url;
   options.stall_timeout = std::chrono::seconds(args.stall_timeout_s);
   options.total_timeout = std::chrono::seconds(args.timeout_s);
+  options.user_agent = args.user_agent;
+  // The client's temp dir, as Python's tempfile finds it: $TMPDIR when it names a directory.
+  if (const char* tmpdir = std::getenv("TMPDIR"); tmpdir != nullptr && *tmpdir != '\0')
+    options.temp_dir = tmpdir;
   options.on_warning = [](const std::string& line) {
     std::cerr << "peakbench: warning: " << line << '\n';
   };
@@ -93,6 +98,8 @@ ExitCode run_fetch(const FetchArgs& args) {
   // Through the pipe as well as on stderr: on a full disk the log of stderr may be lost.
   if (!result->warnings.empty()) probe.set_extra("last_warning", result->warnings.back());
   probe.set_extra_number("http_status", result->http_status);
+  if (result->resumed > 0) probe.set_extra_number("resumed", result->resumed);
+  if (result->restarted > 0) probe.set_extra_number("restarted", result->restarted);
   const SubjectReport marks = probe.snapshot();
   if (Status published = probe.finish(); !published) {
     std::cerr << "peakbench: warning: " << published.message() << '\n';
@@ -108,6 +115,8 @@ ExitCode run_fetch(const FetchArgs& args) {
         {"cache_bytes_written", result->cache_bytes_written},
         {"sha256", result->sha256_hex},
         {"warnings", result->warnings.size()},
+        {"resumed", result->resumed},
+        {"restarted", result->restarted},
         {"start_rss_bytes", marks.start_rss_bytes},
         {"peak_hwm_bytes", marks.peak_rss_bytes},
     };
@@ -122,7 +131,7 @@ void add_fetch_command(Commands& commands) {
   auto args = std::make_shared<FetchArgs>();
   CLI::App* sub = commands.add("fetch", "One client run of a built-in strategy (a measured child)",
                                [args] { return run_fetch(*args); });
-  sub->add_option("--strategy", args->strategy, "whole-body or streaming")->required();
+  sub->add_option("--strategy", args->strategy, "whole-body, streaming or tee-mmap")->required();
   sub->add_option("--cache-dir", args->cache_dir, "pip-style cache directory")->required();
   sub->add_option("--out", args->out, "write the body here (default: hash and discard it)");
   sub->add_option("--stall-timeout", args->stall_timeout_s,
@@ -133,6 +142,7 @@ void add_fetch_command(Commands& commands) {
                   "fail when the download takes longer than this many seconds (0: no limit)")
       ->check(CLI::Range(0u, 604800u))
       ->capture_default_str();
+  sub->add_option("--user-agent", args->user_agent, "send this User-Agent");
   sub->add_option("url", args->url, "file URL; a #sha256= fragment is checked")->required();
   // Hidden: one JSON line on stdout with the outcome and the start and peak resident sizes.
   sub->add_flag("--stats", args->stats, "print run statistics as JSON")->group("");

@@ -184,9 +184,11 @@ void add_run_command(Commands& commands) {
   run->add_option("--size", args->sizes, "Wheel sizes, comma-separated (default 500MiB)")
       ->check(kNotEmpty);
   run->add_option("--strategy", args->strategies,
-                  "Built-in strategies, comma-separated: whole-body,streaming (or none)")
+                  "Built-in strategies, comma-separated: whole-body,streaming,tee-mmap (or none)")
       ->check(kNotEmpty);
-  run->add_option("--phase", args->phases, "Phases, comma-separated: cold,warm,revalidate")
+  run->add_option("--phase", args->phases,
+                  "Phases, comma-separated: cold, warm, revalidate, stale, no-store, vary-miss, "
+                  "resume, chunked")
       ->check(kNotEmpty);
   run->add_option("--client", args->clients, "External client NAME=TEMPLATE (repeatable)")
       ->allow_extra_args(false)
@@ -222,6 +224,15 @@ void add_run_command(Commands& commands) {
       ->check(kNotEmpty);
   run->add_option("--work-dir", args->work_dir,
                   "Scratch directory for caches (default: a temp dir)")
+      ->check(kNotEmpty);
+  run->add_option("--tmpdir", args->tmpdir,
+                  "Each client's TMPDIR: disk, tmpfs (a private RAM-backed dir) or a directory")
+      ->check(kNotEmpty);
+  run->add_option("--resume-cut", args->resume_cut_fraction,
+                  "resume phase: cut the first response at this fraction of the body (0.5)")
+      ->check(kNotEmpty);
+  run->add_option("--concurrency", args->concurrency,
+                  "Run N copies of each subject at once on one cache dir (default 1)")
       ->check(kNotEmpty);
   run->add_flag("--keep-work-dir", args->keep_work_dir, "Keep the scratch directory after the run");
 }

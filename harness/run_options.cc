@@ -42,7 +42,9 @@ Result<std::vector<std::string>> string_list(const json& value, std::string_view
 struct SuiteText {
   std::vector<std::string> sizes, strategies, phases, clients, pips;
   std::optional<int> repeat;
-  std::string label, allocator;
+  std::string label, allocator, tmpdir;
+  std::optional<double> resume_cut;
+  std::optional<int> concurrency;
 };
 
 Result<SuiteText> read_suite_document(const std::filesystem::path& path) {
@@ -61,9 +63,9 @@ Result<SuiteText> read_suite_document(const std::filesystem::path& path) {
   if (!doc.is_object())
     return Status::Error(fmt::format("suite {} must be a JSON object", path.string()));
   SuiteText suite;
-  static const std::set<std::string> kKnown = {"name",    "description", "sizes", "strategies",
-                                               "phases",  "repeat",      "label", "allocator",
-                                               "clients", "pips"};
+  static const std::set<std::string> kKnown = {
+      "name",      "description", "sizes", "strategies", "phases",     "repeat",     "label",
+      "allocator", "clients",     "pips",  "tmpdir",     "resume_cut", "concurrency"};
   for (const auto& [key, value] : doc.items()) {
     auto where = [&](const Status& s) {
       return Status::Error(fmt::format("suite {}: {}", path.string(), s.message()));
@@ -85,6 +87,10 @@ Result<SuiteText> read_suite_document(const std::filesystem::path& path) {
       (key == "sizes"        ? suite.sizes
        : key == "strategies" ? suite.strategies
                              : suite.phases) = *list;
+    } else if (key == "concurrency") {
+      if (!value.is_number_integer())
+        return where(Status::Error("\"concurrency\" must be an integer"));
+      suite.concurrency = value.get<int>();
     } else if (key == "repeat") {
       // Checked before the conversion: 4294967297 must not become 1.
       if (!value.is_number_integer() || value.get<std::int64_t>() < 1 ||
@@ -93,10 +99,16 @@ Result<SuiteText> read_suite_document(const std::filesystem::path& path) {
             Status::Error(fmt::format("\"repeat\" must be an integer from 1 to {}", kMaxRepeat)));
       }
       suite.repeat = static_cast<int>(value.get<std::int64_t>());
-    } else if (key == "label" || key == "allocator") {
+    } else if (key == "label" || key == "allocator" || key == "tmpdir") {
       if (!value.is_string())
         return where(Status::Error(fmt::format("\"{}\" must be a string", key)));
-      (key == "label" ? suite.label : suite.allocator) = value.get<std::string>();
+      (key == "label"       ? suite.label
+       : key == "allocator" ? suite.allocator
+                            : suite.tmpdir) = value.get<std::string>();
+    } else if (key == "resume_cut") {
+      if (!value.is_number())
+        return where(Status::Error("\"resume_cut\" must be a number between 0 and 1"));
+      suite.resume_cut = value.get<double>();
     } else if (key == "clients" || key == "pips") {
       if (!value.is_object()) {
         return where(Status::Error(fmt::format("\"{}\" must map names to {}", key,
@@ -156,15 +168,62 @@ std::string_view to_string(RunPhase phase) {
       return "warm";
     case RunPhase::revalidate:
       return "revalidate";
+    case RunPhase::stale:
+      return "stale";
+    case RunPhase::no_store:
+      return "no-store";
+    case RunPhase::vary_miss:
+      return "vary-miss";
+    case RunPhase::resume:
+      return "resume";
+    case RunPhase::chunked:
+      return "chunked";
   }
   return "?";
 }
 
 Result<RunPhase> parse_phase(std::string_view name) {
-  for (RunPhase p : {RunPhase::cold, RunPhase::warm, RunPhase::revalidate}) {
+  for (RunPhase p :
+       {RunPhase::cold, RunPhase::warm, RunPhase::revalidate, RunPhase::stale, RunPhase::no_store,
+        RunPhase::vary_miss, RunPhase::resume, RunPhase::chunked}) {
     if (to_string(p) == name) return p;
   }
-  return Status::Error(fmt::format("unknown phase '{}' (choose cold, warm or revalidate)", name));
+  return Status::Error(fmt::format(
+      "unknown phase '{}' (choose cold, warm, revalidate, stale, no-store, vary-miss, resume or "
+      "chunked)",
+      name));
+}
+
+Result<TmpdirChoice> parse_tmpdir(std::string_view text) {
+  TmpdirChoice choice;
+  if (text == "disk") {
+    choice.kind = TmpdirChoice::Kind::disk;
+  } else if (text == "tmpfs") {
+    choice.kind = TmpdirChoice::Kind::tmpfs;
+  } else {
+    std::error_code ec;
+    if (text.empty() || !std::filesystem::is_directory(text, ec)) {
+      return Status::Error(
+          fmt::format("bad --tmpdir '{}': choose disk, tmpfs or an existing directory", text));
+    }
+    choice.kind = TmpdirChoice::Kind::path;
+    choice.path = std::filesystem::absolute(text, ec);
+  }
+  return choice;
+}
+
+std::string describe(const TmpdirChoice& choice) {
+  switch (choice.kind) {
+    case TmpdirChoice::Kind::inherit:
+      return "inherited";
+    case TmpdirChoice::Kind::disk:
+      return "disk";
+    case TmpdirChoice::Kind::tmpfs:
+      return "tmpfs";
+    case TmpdirChoice::Kind::path:
+      return choice.path.string();
+  }
+  return "?";
 }
 
 std::string_view to_string(Allocator allocator) {
@@ -327,6 +386,23 @@ Result<RunOptions> resolve_run_options(const RunArgs& args) {
   }
   options.work_dir = args.work_dir;
   options.keep_work_dir = args.keep_work_dir;
+  if (const std::string& tmpdir = args.tmpdir ? *args.tmpdir : suite.tmpdir;
+      args.tmpdir || !tmpdir.empty()) {
+    auto choice = parse_tmpdir(tmpdir);
+    if (!choice) return choice.status();
+    options.tmpdir = *choice;
+  }
+  if (auto cut = args.resume_cut_fraction ? args.resume_cut_fraction : suite.resume_cut) {
+    if (!(*cut > 0 && *cut < 1))
+      return Status::Error(
+          fmt::format("bad --resume-cut {}: expected a fraction between 0 and 1", *cut));
+    options.resume_cut_fraction = *cut;
+  }
+  if (auto n = args.concurrency ? args.concurrency : suite.concurrency) {
+    if (*n < 1 || *n > 64)
+      return Status::Error(fmt::format("bad --concurrency {}: expected 1 to 64", *n));
+    options.concurrency = *n;
+  }
   return options;
 }
 

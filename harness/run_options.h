@@ -31,6 +31,11 @@ enum class RunPhase {
   cold,        ///< empty cache: the client downloads
   warm,        ///< the cache a cold run left: the client reads it
   revalidate,  ///< a stale entry (max-age=0) with an ETag: one conditional request answered 304
+  stale,       ///< an entry past its max-age with no ETag and no Last-Modified: purged, downloaded
+  no_store,    ///< `Cache-Control: no-store`: the fill stored nothing, so this run downloads
+  vary_miss,   ///< the entry varies on User-Agent, which the fill sent differently: a miss
+  resume,      ///< empty cache; the server cuts the first response at a fraction of the body
+  chunked,     ///< empty cache; `Transfer-Encoding: chunked`, no Content-Length
 };
 std::string_view to_string(RunPhase phase);
 Result<RunPhase> parse_phase(std::string_view name);
@@ -42,6 +47,20 @@ enum class Allocator {
 };
 std::string_view to_string(Allocator allocator);
 Result<Allocator> parse_allocator(std::string_view name);
+/// The temp dir a run's client gets as TMPDIR (`--tmpdir`).
+struct TmpdirChoice {
+  enum class Kind {
+    inherit,  ///< not given: the client inherits peakbench's own TMPDIR
+    disk,     ///< a private directory in the work dir (on disk)
+    tmpfs,    ///< a private tmpfs mount per run where permitted, else a directory in /dev/shm
+    path,     ///< a private directory under `path`
+  };
+  Kind kind = Kind::inherit;
+  std::filesystem::path path;
+};
+/// "disk", "tmpfs" or an existing directory (absolute or relative); one-line error otherwise.
+Result<TmpdirChoice> parse_tmpdir(std::string_view text);
+std::string describe(const TmpdirChoice& choice);  ///< "disk", "tmpfs", "/var/tmp", "inherited"
 
 /// Something measured: a built-in strategy or an external client.
 struct Subject {
@@ -81,6 +100,11 @@ struct RunOptions {
   /// Where wheel hashes are cached between runs (the CLI picks it from XDG_CACHE_HOME or HOME);
   /// empty: not cached.
   std::filesystem::path hash_cache_dir;
+  TmpdirChoice tmpdir;
+  /// resume: where the server cuts the first response, as a fraction of the body (0 < f < 1).
+  double resume_cut_fraction = 0.5;
+  /// Copies of the subject run at once on one cache dir, in one cgroup (`--concurrency`).
+  int concurrency = 1;
 };
 
 /// What the command line gave, as strings, before validation. Empty means "not given".
@@ -103,12 +127,16 @@ struct RunArgs {
   std::string page_cache;
   std::string work_dir;
   bool keep_work_dir = false;
+  std::optional<std::string> tmpdir;  ///< given empty: an error
+  std::optional<double> resume_cut_fraction;
+  std::optional<int> concurrency;
 };
 
 /// Reads the suite (if any), applies the command line over it and validates the whole.
 /// Suite format (JSON): {"sizes": ["500MiB"], "strategies": ["whole-body", "streaming"],
 /// "phases": ["cold", "warm"], "repeat": 3, "label": "...", "allocator": "glibc",
-/// "clients": {"NAME": "TEMPLATE"}, "pips": {"NAME": "PYTHON"}}.
+/// "clients": {"NAME": "TEMPLATE"}, "pips": {"NAME": "PYTHON"}, "tmpdir": "disk|tmpfs|PATH",
+/// "resume_cut": 0.5, "concurrency": 1}.
 Result<RunOptions> resolve_run_options(const RunArgs& args);
 
 }  // namespace peakbench

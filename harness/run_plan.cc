@@ -67,9 +67,106 @@ std::vector<PlannedRun> plan_suite(const RunOptions& options, const fs::path& wo
         add(RunPhase::revalidate, true, ServedVariant::stale, cache, fill);
         plan.back().remove_cache_after = true;
       }
+      // stale, no-store, vary-miss: a fill served with the phase's headers, then the measured
+      // run on the cache it left, served the same way.
+      for (const auto& [phase, variant] :
+           {std::pair{RunPhase::stale, ServedVariant::expired_no_validator},
+            std::pair{RunPhase::no_store, ServedVariant::no_store},
+            std::pair{RunPhase::vary_miss, ServedVariant::vary_user_agent}}) {
+        if (!wanted(phase)) continue;
+        const fs::path cache = work_dir / fmt::format("{}-{}-cache", stem, to_string(phase));
+        const std::size_t fill = add(RunPhase::cold, false, variant, cache, {});
+        plan.back().vary_fill = phase == RunPhase::vary_miss;
+        plan.back().log_stem = fmt::format("{}-{}-fill", stem, to_string(phase));
+        add(phase, true, variant, cache, fill);
+        plan.back().remove_cache_after = true;
+      }
+      // resume, chunked: an empty cache, like cold, with the phase's response.
+      for (const auto& [phase, variant] : {std::pair{RunPhase::resume, ServedVariant::cut_once},
+                                           std::pair{RunPhase::chunked, ServedVariant::chunked}}) {
+        if (!wanted(phase)) continue;
+        const fs::path cache = work_dir / fmt::format("{}-{}-cache", stem, to_string(phase));
+        add(phase, true, variant, cache, {});
+        plan.back().remove_cache_after = true;
+      }
     }
   }
   return plan;
+}
+
+std::string_view to_string(ServedVariant variant) {
+  switch (variant) {
+    case ServedVariant::pypi:
+      return "pypi";
+    case ServedVariant::stale:
+      return "max-age=0";
+    case ServedVariant::expired_no_validator:
+      return "expired, no validator";
+    case ServedVariant::no_store:
+      return "no-store";
+    case ServedVariant::vary_user_agent:
+      return "vary: user-agent";
+    case ServedVariant::cut_once:
+      return "first response cut";
+    case ServedVariant::chunked:
+      return "chunked";
+  }
+  return "?";
+}
+
+std::optional<ExpectedOutcome> expected_outcome(RunPhase phase, std::optional<Strategy> strategy) {
+  ExpectedOutcome e;
+  switch (phase) {
+    case RunPhase::cold:
+    case RunPhase::warm:
+    case RunPhase::revalidate:
+      return std::nullopt;
+    case RunPhase::stale:
+      e.file_requests = {{200, 1}};
+      e.summary = "stale entry purged: one 200, stored again";
+      return e;
+    case RunPhase::no_store:
+      e.file_requests = {{200, 1}};
+      e.body_cached = false;
+      e.summary = "nothing stored: one 200, still nothing stored";
+      return e;
+    case RunPhase::vary_miss:
+      e.file_requests = {{200, 1}};
+      e.summary = "Vary mismatch is a miss: one unconditional 200, stored";
+      return e;
+    case RunPhase::resume:
+      if (strategy == Strategy::whole_body || strategy == Strategy::tee_mmap) {
+        e.file_requests = {{200, 2}};
+        e.summary = "cut, restarted from zero: two 200s, stored";
+      } else {
+        e.file_requests = {{200, 1}, {206, 1}};
+        e.summary = "cut, resumed with Range: a 200 and a 206, stored";
+      }
+      return e;
+    case RunPhase::chunked:
+      e.file_requests = {{200, 1}};
+      e.summary = "no Content-Length: one 200, stored (it has an ETag)";
+      return e;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> check_outcome(const ExpectedOutcome& expected,
+                                         const std::map<int, std::uint64_t>& file_requests,
+                                         std::uint64_t cache_bytes, std::uint64_t body_bytes) {
+  std::map<int, std::uint64_t> seen;
+  for (const auto& [status, n] : file_requests) {
+    if (n > 0) seen[status] = n;
+  }
+  const bool cached = cache_bytes >= body_bytes;
+  if (seen == expected.file_requests && cached == expected.body_cached) return std::nullopt;
+  std::string requests;
+  for (const auto& [status, n] : seen) {
+    requests += fmt::format("{}{}×{}", requests.empty() ? "" : ", ", n, status);
+  }
+  return fmt::format("unexpected outcome: expected {}; saw {} and {}", expected.summary,
+                     requests.empty() ? "no file request" : requests,
+                     cached ? "the body stored" : "no body stored");
 }
 
 std::size_t measured_runs(const std::vector<PlannedRun>& plan) {

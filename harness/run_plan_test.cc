@@ -107,5 +107,76 @@ TEST(RunPlan, ShardsSplitSubjectSizeGroupsAndTogetherCoverTheSuite) {
   }
 }
 
+TEST(RunPlan, StaleNoStoreAndVaryMissEachReadAFillServedTheirOwnWay) {
+  RunOptions options = two_subjects();
+  options.subjects.resize(1);
+  options.phases = {RunPhase::stale, RunPhase::no_store, RunPhase::vary_miss};
+  options.repeat = 1;
+  const auto plan = plan_suite(options, "/w");
+  ASSERT_EQ(plan.size(), 6u);
+  EXPECT_EQ(measured_runs(plan), 3u);
+  const std::vector<std::pair<RunPhase, ServedVariant>> expected = {
+      {RunPhase::stale, ServedVariant::expired_no_validator},
+      {RunPhase::no_store, ServedVariant::no_store},
+      {RunPhase::vary_miss, ServedVariant::vary_user_agent}};
+  std::set<std::string> caches;
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    const PlannedRun& fill = plan[2 * i];
+    const PlannedRun& measured = plan[2 * i + 1];
+    EXPECT_FALSE(fill.measured);
+    EXPECT_EQ(fill.phase, RunPhase::cold);
+    EXPECT_EQ(fill.variant, expected[i].second);
+    EXPECT_EQ(measured.phase, expected[i].first);
+    EXPECT_EQ(measured.variant, expected[i].second);
+    EXPECT_EQ(measured.needs, 2 * i);
+    EXPECT_EQ(measured.cache_dir, fill.cache_dir);
+    EXPECT_TRUE(measured.remove_cache_after);
+    EXPECT_NE(fill.log_stem, measured.log_stem);
+    // Only the vary-miss fill sends its User-Agent differently.
+    EXPECT_EQ(fill.vary_fill, expected[i].first == RunPhase::vary_miss);
+    EXPECT_FALSE(measured.vary_fill);
+    EXPECT_TRUE(caches.insert(fill.cache_dir.string()).second);
+  }
+}
+
+TEST(RunPlan, ResumeAndChunkedStartFromAnEmptyCacheOfTheirOwn) {
+  RunOptions options = two_subjects();
+  options.subjects.resize(1);
+  options.phases = {RunPhase::cold, RunPhase::resume, RunPhase::chunked};
+  options.repeat = 1;
+  const auto plan = plan_suite(options, "/w");
+  ASSERT_EQ(plan.size(), 3u);
+  EXPECT_EQ(plan[1].phase, RunPhase::resume);
+  EXPECT_EQ(plan[1].variant, ServedVariant::cut_once);
+  EXPECT_EQ(plan[2].phase, RunPhase::chunked);
+  EXPECT_EQ(plan[2].variant, ServedVariant::chunked);
+  for (const PlannedRun& run : plan) {
+    EXPECT_TRUE(run.measured);
+    EXPECT_FALSE(run.needs.has_value());
+    EXPECT_TRUE(run.remove_cache_after);
+  }
+  EXPECT_NE(plan[1].cache_dir, plan[0].cache_dir);
+  EXPECT_NE(plan[2].cache_dir, plan[1].cache_dir);
+}
+
+TEST(RunPlan, ExpectedOutcomesFollowCacheControlAndTheStrategy) {
+  EXPECT_FALSE(expected_outcome(RunPhase::warm, Strategy::streaming).has_value());
+  const auto resumed = expected_outcome(RunPhase::resume, Strategy::streaming);
+  ASSERT_TRUE(resumed.has_value());
+  EXPECT_EQ(resumed->file_requests, (std::map<int, std::uint64_t>{{200, 1}, {206, 1}}));
+  const auto restarted = expected_outcome(RunPhase::resume, Strategy::whole_body);
+  EXPECT_EQ(restarted->file_requests, (std::map<int, std::uint64_t>{{200, 2}}));
+  const auto no_store = expected_outcome(RunPhase::no_store, std::nullopt);
+  EXPECT_FALSE(no_store->body_cached);
+
+  const std::uint64_t body = 16ull << 20;
+  EXPECT_FALSE(check_outcome(*resumed, {{200, 1}, {206, 1}}, body + 300, body).has_value());
+  EXPECT_FALSE(check_outcome(*no_store, {{200, 1}, {304, 0}}, 0, body).has_value());
+  const auto differs = check_outcome(*no_store, {{200, 2}}, body, body);
+  ASSERT_TRUE(differs.has_value());
+  EXPECT_NE(differs->find("2×200"), std::string::npos) << *differs;
+  EXPECT_NE(differs->find("the body stored"), std::string::npos) << *differs;
+}
+
 }  // namespace
 }  // namespace peakbench

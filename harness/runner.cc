@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <limits.h>
 #include <stdlib.h>
+#include <sys/mount.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -28,6 +29,7 @@
 #include "harness/page_cache.h"
 #include "peakbench/version.h"
 #include "reports/table.h"
+#include "scenarios/cache_check.h"
 
 namespace peakbench {
 namespace {
@@ -319,6 +321,153 @@ ReportMeta make_meta(const RunOptions& options) {
   return meta;
 }
 
+/// A built-in subject's "response not cached: WHY" warnings, as run notes "not cached: WHY".
+std::vector<std::string> not_cached_notes(const fs::path& stderr_path) {
+  std::vector<std::string> notes;
+  auto text = read_file(stderr_path);
+  if (!text) return notes;
+  constexpr std::string_view kMark = "response not cached: ";
+  std::string_view rest = *text;
+  while (!rest.empty()) {
+    const std::size_t nl = std::min(rest.find('\n'), rest.size());
+    const std::string_view line = rest.substr(0, nl);
+    rest.remove_prefix(std::min(nl + 1, rest.size()));
+    if (const std::size_t at = line.find(kMark); at != std::string_view::npos)
+      notes.push_back("not cached: " + std::string(line.substr(at + kMark.size())));
+  }
+  return notes;
+}
+
+/// The headers and faults of a planned run's variant. `body_bytes`: the file's size (resume cuts
+/// a fraction of it).
+std::pair<HeaderVariant, FaultPlan> served(ServedVariant variant, std::uint64_t body_bytes,
+                                           double cut_fraction) {
+  HeaderVariant headers;
+  FaultPlan faults;
+  switch (variant) {
+    case ServedVariant::pypi:
+      break;
+    case ServedVariant::stale:
+      headers.file_cache_control = "max-age=0";
+      break;
+    case ServedVariant::expired_no_validator:
+      headers.file_cache_control = "max-age=60, public";
+      headers.send_etag = false;
+      headers.send_last_modified = false;
+      headers.date_offset_s = -3600;
+      break;
+    case ServedVariant::no_store:
+      headers.file_cache_control = "no-store";
+      break;
+    case ServedVariant::vary_user_agent:
+      headers.vary = "User-Agent";
+      break;
+    case ServedVariant::cut_once:
+      faults.cut_after_bytes =
+          static_cast<std::uint64_t>(static_cast<double>(body_bytes) * cut_fraction);
+      faults.times = 1;
+      break;
+    case ServedVariant::chunked:
+      headers.chunked = true;
+      break;
+  }
+  return {headers, faults};
+}
+
+/// A run's private temp dir (`--tmpdir`), removed (and unmounted) when it goes.
+class RunTmpdir {
+ public:
+  static Result<RunTmpdir> make(const TmpdirChoice& choice, const fs::path& work_dir,
+                                const std::string& stem) {
+    RunTmpdir dir;
+    std::error_code ec;
+    switch (choice.kind) {
+      case TmpdirChoice::Kind::inherit:
+        return dir;
+      case TmpdirChoice::Kind::disk:
+      case TmpdirChoice::Kind::path: {
+        const fs::path parent = choice.kind == TmpdirChoice::Kind::disk ? work_dir : choice.path;
+        std::string pattern = (parent / ("peakbench-tmp-" + stem + ".XXXXXX")).string();
+        if (::mkdtemp(pattern.data()) == nullptr)
+          return Status::Error(fmt::format("cannot create a temp dir in {}: {}", parent.string(),
+                                           std::strerror(errno)));
+        dir.path_ = pattern;
+        dir.detail_ = fmt::format("TMPDIR {} ({})", pattern, describe(choice));
+        return dir;
+      }
+      case TmpdirChoice::Kind::tmpfs: {
+        const fs::path mount_point = work_dir / ("tmpfs-" + stem);
+        fs::create_directories(mount_point, ec);
+        if (!ec && ::mount("tmpfs", mount_point.c_str(), "tmpfs", MS_NOSUID | MS_NODEV,
+                           "mode=0700") == 0) {
+          dir.path_ = mount_point;
+          dir.mounted_ = true;
+          dir.detail_ = fmt::format("TMPDIR {} (a private tmpfs mount)", mount_point.string());
+          return dir;
+        }
+        const std::string why = ec ? ec.message() : std::strerror(errno);
+        fs::remove(mount_point, ec);
+        std::string pattern = "/dev/shm/peakbench-tmp-" + stem + ".XXXXXX";
+        if (::mkdtemp(pattern.data()) == nullptr)
+          return Status::Error(fmt::format("--tmpdir tmpfs: no tmpfs mount ({}) and no {}: {}", why,
+                                           pattern, std::strerror(errno)));
+        dir.path_ = pattern;
+        dir.detail_ =
+            fmt::format("TMPDIR {} (in /dev/shm: mounting a tmpfs failed: {})", pattern, why);
+        return dir;
+      }
+    }
+    return dir;
+  }
+  RunTmpdir() = default;
+  RunTmpdir(RunTmpdir&& other) noexcept
+      : path_(std::exchange(other.path_, {})),
+        detail_(std::move(other.detail_)),
+        mounted_(std::exchange(other.mounted_, false)) {}
+  RunTmpdir& operator=(RunTmpdir&&) = delete;
+  ~RunTmpdir() {
+    if (path_.empty()) return;
+    if (mounted_) ::umount2(path_.c_str(), MNT_DETACH);
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  const fs::path& path() const { return path_; }
+  const std::string& detail() const { return detail_; }
+
+ private:
+  fs::path path_;
+  std::string detail_;
+  bool mounted_ = false;
+};
+
+/// N copies of `copies[0]`'s run at once: one `sh` that starts each copy's argv in the background
+/// and exits 1 when any failed. They share the cgroup, the launcher (which reaps all: its wait4
+/// mark is the largest process) and the logs; a built-in's report pipe is off (N writers).
+SpawnRequest concurrent_request(const std::vector<SpawnRequest>& copies) {
+  SpawnRequest joined = copies.front();
+  std::string script = "pids=''; ";
+  for (const SpawnRequest& copy : copies) {
+    script += shell_quote(copy.argv) + " & pids=\"$pids $!\"; ";
+  }
+  script += "rc=0; for p in $pids; do wait \"$p\" || rc=1; done; exit $rc";
+  joined.argv = {"/bin/sh", "-c", script};
+  joined.report_pipe = false;
+  return joined;
+}
+
+/// What a planned run adds to its request beyond the subject's template: the temp dir, and for a
+/// vary-miss fill a User-Agent unlike the measured run's (pip: its user_data field).
+void add_run_conditions(const PlannedRun& run, const Subject& subject, const RunTmpdir& tmpdir,
+                        SpawnRequest& request) {
+  if (!tmpdir.path().empty()) request.env.emplace_back("TMPDIR", tmpdir.path().string());
+  if (!run.vary_fill) return;
+  if (subject.builtin() && request.argv.size() > 2) {
+    request.argv.insert(request.argv.end() - 1, {"--user-agent", "peakbench-vary-fill"});
+  } else {
+    request.env.emplace_back("PIP_USER_AGENT_USER_DATA", "peakbench-vary-fill");
+  }
+}
+
 }  // namespace
 
 Result<SuiteOutcome> run_suite(const RunOptions& options, Spawner& outer_spawner,
@@ -371,6 +520,17 @@ Result<SuiteOutcome> run_suite(const RunOptions& options, Spawner& outer_spawner
   outcome.work_dir = *work_dir;
   Report& report = outcome.report;
   report.meta = make_meta(options);
+  if (options.concurrency > 1) {
+    report.meta.notes.push_back(fmt::format(
+        "--concurrency {}: each run is {} copies at once on one cache dir, in one cgroup; peak "
+        "(kernel-hwm) is the largest process, sampled the tree total, charged the cgroup's",
+        options.concurrency, options.concurrency));
+  }
+  if (options.tmpdir.kind != TmpdirChoice::Kind::inherit) {
+    report.meta.notes.push_back(
+        fmt::format("client temp dir (TMPDIR): {}, a private one per run (--tmpdir)",
+                    describe(options.tmpdir)));
+  }
   if (!options.out.empty()) {
     if (Status s = write_report(options.out, report); !s) return s;
   }
@@ -385,8 +545,6 @@ Result<SuiteOutcome> run_suite(const RunOptions& options, Spawner& outer_spawner
   }
   std::vector<RunRecord> done(plan.size());  // every run's record, measured or not
   const fs::path logs = *work_dir / "logs";
-  HeaderVariant stale_variant;
-  stale_variant.file_cache_control = "max-age=0";
 
   auto keep = [&](RunRecord record) {
     ++outcome.runs_done;
@@ -434,19 +592,64 @@ Result<SuiteOutcome> run_suite(const RunOptions& options, Spawner& outer_spawner
         if (auto evicted = evict_page_cache(dirs.cache); !evicted)
           observer.warning("--page-cache drop: " + evicted.message());
       }
-      ctx.server.set_variant(run.variant == ServedVariant::stale ? stale_variant : HeaderVariant{});
+      const auto [headers, faults] =
+          served(run.variant, options.sizes_bytes[run.size_index], options.resume_cut_fraction);
+      ctx.server.set_variant(headers);
+      ctx.server.set_faults(faults);
       ctx.server.reset_counts();
       SpawnRequest request = build_request(ctx, subject, run.size_index, dirs, run.log_stem);
+      if (options.concurrency > 1) {
+        std::vector<SpawnRequest> copies;
+        for (int c = 0; c < options.concurrency; ++c) {
+          RunDirs own = dirs;
+          own.target = dirs.target / fmt::format("copy-{}", c);
+          fs::create_directories(own.target, ec);
+          copies.push_back(build_request(ctx, subject, run.size_index, own, run.log_stem));
+        }
+        request = concurrent_request(copies);
+      }
+      auto tmpdir = RunTmpdir::make(options.tmpdir, *work_dir, run.log_stem);
+      if (!tmpdir) return tmpdir.status();
+      add_run_conditions(run, subject, *tmpdir, request);
       RunRecord record =
           measure_one(ctx, subject, run.size_index, run.phase, run.repetition, request);
       record.cache_bytes_on_disk = tree_bytes(dirs.cache);
+      if (!tmpdir->detail().empty()) record.notes.push_back(tmpdir->detail());
+      if (options.concurrency > 1 && record.ok) {
+        // The shared cache after N writers: every entry whole and readable, nothing half-written.
+        const CacheCheck check = check_cache_dir(dirs.cache);
+        if (check.ok()) {
+          record.notes.push_back(fmt::format(
+              "{} copies at once on one cache: peak is the largest process; sampled is the tree "
+              "total; cache checked: {} complete entries, no temporary file",
+              options.concurrency, check.entries));
+        } else {
+          record.ok = false;
+          record.error = fmt::format("cache inconsistent after {} concurrent copies: {}",
+                                     options.concurrency, check.problems.front());
+          for (const std::string& problem : check.problems) record.notes.push_back(problem);
+        }
+      }
+      if (subject.builtin()) {
+        for (std::string& note : not_cached_notes(request.stderr_path))
+          record.notes.push_back(std::move(note));
+      }
+      if (run.variant != ServedVariant::pypi && run.variant != ServedVariant::stale)
+        record.notes.push_back(fmt::format("served: {}", to_string(run.variant)));
+      if (auto expected = expected_outcome(run.phase, subject.strategy); expected && record.ok) {
+        if (auto differs = check_outcome(*expected, record.file_requests,
+                                         record.cache_bytes_on_disk, record.body_bytes)) {
+          record.notes.push_back(*differs);
+        }
+      }
       fs::remove_all(dirs.target, ec);  // the installed wheel: large, and no longer needed
       if (spawner.stopped() && !record.ok) {
         // Killed by the cancel: not a measurement, and not a failure of the subject.
         outcome.interrupted = true;
         break;
       }
-      if (record.ok && is_fill[i]) {
+      // A response served with no-store is meant to leave nothing: its next run downloads again.
+      if (record.ok && is_fill[i] && run.variant != ServedVariant::no_store) {
         // A cold run that stored nothing (a full disk, say) fills no cache: what reads it
         // would measure a download under the name of a cache read.
         if (std::string why = fill_failure(subject, record, dirs.cache, request.stderr_path);
@@ -463,6 +666,7 @@ Result<SuiteOutcome> run_suite(const RunOptions& options, Spawner& outer_spawner
     if (run.remove_cache_after) fs::remove_all(run.cache_dir, ec);
   }
   ctx.server.set_variant(HeaderVariant{});
+  ctx.server.set_faults(FaultPlan{});
   if (outcome.interrupted) {
     report.meta.notes.push_back(
         fmt::format("interrupted: {} of {} measured runs finished; the others did not run",

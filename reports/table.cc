@@ -238,6 +238,34 @@ std::string format_mib(std::uint64_t bytes) {
 
 std::string format_multiple(double multiple) { return fmt::format("{:.1f} B", multiple); }
 
+/// What the runs of `key` say that a reader of the table needs beside the figure: a cache that
+/// refused the body ("not cached: WHY", from the run notes), and where the body-sized part of
+/// the peak sat when it was a mapping (sampled RssFile or RssShmem above half the body).
+static std::vector<std::string> field_notes(const Report& report, const ScenarioKey& key) {
+  std::vector<std::string> out;
+  const auto add = [&](std::string note) {
+    if (std::find(out.begin(), out.end(), note) == out.end()) out.push_back(std::move(note));
+  };
+  for (const RunRecord& run : report.runs) {
+    if (run.subject != key.subject || run.phase != key.phase || run.body_bytes != key.body_bytes)
+      continue;
+    for (const std::string& note : run.notes) {
+      if (note.starts_with("not cached: ")) add(note);
+    }
+    // A tree of concurrent copies sums their shared libraries' pages: not a body's mapping.
+    const bool concurrent = std::any_of(run.notes.begin(), run.notes.end(), [](const auto& n) {
+      return n.find("copies at once") != std::string::npos;
+    });
+    if (!run.ok || concurrent) continue;
+    if (run.sampled_peak_shmem && run.sampled_peak_shmem->bytes > run.body_bytes / 2) {
+      add("body-sized peak in shmem");
+    } else if (run.sampled_peak_file && run.sampled_peak_file->bytes > run.body_bytes / 2) {
+      add("body-sized peak file-backed");
+    }
+  }
+  return out;
+}
+
 Table build_report_table(const Report& report) {
   const std::vector<ScenarioSummary> summaries = report.summarize();
   const std::vector<BodyMultiple> multiples = multiples_of_body(summaries);
@@ -318,6 +346,7 @@ Table build_report_table(const Report& report) {
           notes.push_back(fmt::format("{}: downloaded the wheel (cache not used)", phase));
           any_downloaded = true;
         }
+        for (std::string& note : field_notes(report, key)) notes.push_back(phase + ": " + note);
         std::string marks;
         for (const RunRecord& run : report.runs) {
           if (ScenarioKey{run.subject, run.phase, run.body_bytes} != key) {

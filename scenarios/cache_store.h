@@ -90,6 +90,12 @@ std::unique_ptr<CacheStore> make_whole_body_store(const std::filesystem::path& c
                                                   const std::string& key_hex, PhaseProbe& probe);
 std::unique_ptr<CacheStore> make_streaming_store(const std::filesystem::path& cache_dir,
                                                  const std::string& key_hex, PhaseProbe& probe);
+/// tee-mmap (tee_mmap_store.cc): reads as streaming does; writes through a temporary file in
+/// `temp_dir` that is mmapped whole to write `{key}.body`. Copy count: cold 1×B (the mapping).
+std::unique_ptr<CacheStore> make_tee_mmap_store(const std::filesystem::path& cache_dir,
+                                                const std::string& key_hex,
+                                                const std::filesystem::path& temp_dir,
+                                                PhaseProbe& probe);
 
 // Helpers shared by the two stores (cache_store.cc). Every path they take lies under `root`, the
 // cache directory: `root` itself may be a symlink (a user's choice), nothing below it is followed.

@@ -71,6 +71,23 @@ class Download final : public ResponseHandler {
         url_(std::move(url)) {}
 
   Status on_head(const ResponseHead& head) override {
+    if (resume_from_) {
+      // A Range request taking up a cut download: a 206 from the right offset continues it; a
+      // 200 (the server ignored the Range, or If-Range failed) starts it again from zero.
+      const std::uint64_t from = *resume_from_;
+      resume_from_.reset();
+      if (head.status == 206) {
+        const std::string* range = head.headers.find("content-range");
+        if (range == nullptr || !range->starts_with(fmt::format("bytes {}-", from))) {
+          handler_failed_ = true;
+          return Status::Error(fmt::format("resuming {} failed: 206 with Content-Range '{}'", url_,
+                                           range ? *range : std::string()));
+        }
+        ++resumed_;
+        return Status::Ok();
+      }
+      if (Status s = restart(); !s) return fail(s);
+    }
     head_ = head;
     if (head.status == 304) {
       if (conditional_) return Status::Ok();
@@ -103,8 +120,9 @@ class Download final : public ResponseHandler {
   Status on_body(std::span<const std::byte> bytes) override {
     if (head_.status == 304) return Status::Ok();  // a 304 has no body; ignore a stray one
     received_bytes_ += bytes.size();
+    body_offset_ += bytes.size();
     probe_.add_bytes_received(bytes.size());
-    if (Status s = consumer_.feed(bytes); !s) return s;
+    if (Status s = consumer_.feed(bytes); !s) return fail(s);
     if (writer_) {
       if (Status s = writer_->write(bytes); !s) {
         // pip suppresses cache write errors; the download goes on uncached.
@@ -119,6 +137,25 @@ class Download final : public ResponseHandler {
   std::uint64_t received_bytes() const { return received_bytes_; }
   BodyWriter* writer() { return writer_.get(); }
 
+  /// After a failed transfer: true when a full response was cut short by the network (not by
+  /// this handler), so that taking it up again may complete it.
+  bool cut_short() const {
+    return !handler_failed_ && (head_.status == 200 || head_.status == 203) &&
+           head_.content_length && body_offset_ < *head_.content_length;
+  }
+  std::uint64_t body_offset() const { return body_offset_; }
+  /// The next response answers `Range: bytes={from}-`.
+  void expect_resume(std::uint64_t from) { resume_from_ = from; }
+  /// Drops the partial body (consumer and cache writer) before the download starts again.
+  Status restart() {
+    writer_.reset();
+    body_offset_ = 0;
+    ++restarted_;
+    return consumer_.restart();
+  }
+  int resumed() const { return resumed_; }
+  int restarted() const { return restarted_; }
+
  private:
   BodyConsumer& consumer_;
   CacheStore& store_;
@@ -127,8 +164,18 @@ class Download final : public ResponseHandler {
   bool conditional_;
   const WarningSink& warn_;
   std::string url_;
+  Status fail(Status s) {
+    handler_failed_ = true;
+    return s;
+  }
+
   ResponseHead head_;
   std::uint64_t received_bytes_ = 0;
+  std::uint64_t body_offset_ = 0;  ///< bytes of the current body handed on
+  std::optional<std::uint64_t> resume_from_;
+  bool handler_failed_ = false;
+  int resumed_ = 0;
+  int restarted_ = 0;
   std::unique_ptr<BodyWriter> writer_;
 };
 
@@ -146,19 +193,30 @@ Result<std::string> serve_entry(LoadedEntry& entry, BodyConsumer& consumer) {
 }  // namespace
 
 std::string_view to_string(Strategy strategy) {
-  return strategy == Strategy::whole_body ? "whole-body" : "streaming";
+  switch (strategy) {
+    case Strategy::whole_body:
+      return "whole-body";
+    case Strategy::streaming:
+      return "streaming";
+    case Strategy::tee_mmap:
+      return "tee-mmap";
+  }
+  return "?";
 }
 
 CopyCount copy_count(Strategy strategy) {
   // The reasons are in cache_store.h and scenarios/README.md; the memory tests hold both to these.
   if (strategy == Strategy::whole_body) return CopyCount{.cold = 2, .warm = 2, .revalidated = 2};
+  if (strategy == Strategy::tee_mmap) return CopyCount{.cold = 1, .warm = 0, .revalidated = 0};
   return CopyCount{.cold = 0, .warm = 0, .revalidated = 0};
 }
 
 Result<Strategy> parse_strategy(std::string_view name) {
   if (name == "whole-body") return Strategy::whole_body;
   if (name == "streaming") return Strategy::streaming;
-  return Status::Error(fmt::format("unknown strategy '{}': choose whole-body or streaming", name));
+  if (name == "tee-mmap") return Strategy::tee_mmap;
+  return Status::Error(
+      fmt::format("unknown strategy '{}': choose whole-body, streaming or tee-mmap", name));
 }
 
 std::string_view to_string(CacheOutcome outcome) {
@@ -220,8 +278,11 @@ Result<FetchResult> fetch(const FetchOptions& options, PhaseProbe& probe) {
 
   HttpRequest request{url->request_url, default_request_headers(), options.stall_timeout,
                       options.total_timeout};
+  if (!options.user_agent.empty()) request.headers.set("User-Agent", options.user_agent);
   const std::unique_ptr<CacheStore> store =
-      make_store(options.strategy, options.cache_dir, url->key_hex, probe);
+      options.strategy == Strategy::tee_mmap
+          ? make_tee_mmap_store(options.cache_dir, url->key_hex, options.temp_dir, probe)
+          : make_store(options.strategy, options.cache_dir, url->key_hex, probe);
   auto consumer = BodyConsumer::open(options.out, url->expected_sha256_hex, probe);
   if (!consumer) return consumer.status();
 
@@ -285,7 +346,26 @@ Result<FetchResult> fetch(const FetchOptions& options, PhaseProbe& probe) {
     {
       PhaseScope phase(probe, SubjectPhase::download);
       got = http_get(request, download);
+      for (int attempt = 0; !got && attempt < options.resume_retries && download.cut_short();
+           ++attempt) {
+        warn(fmt::format("download cut after {} bytes: {}", download.body_offset(), got.message()));
+        HttpRequest again = request;
+        if (options.strategy == Strategy::streaming) {
+          // pip 25.2: `Range: bytes=N-`, with If-Range so that a changed file comes whole.
+          again.headers.set("Range", fmt::format("bytes={}-", download.body_offset()));
+          const std::string* etag = download.head().headers.find("etag");
+          const std::string* modified = download.head().headers.find("last-modified");
+          if (etag != nullptr || modified != nullptr)
+            again.headers.set("If-Range", etag != nullptr ? *etag : *modified);
+          download.expect_resume(download.body_offset());
+        } else if (Status s = download.restart(); !s) {
+          return s;
+        }
+        got = http_get(again, download);
+      }
     }
+    result.resumed = download.resumed();
+    result.restarted = download.restarted();
     if (!got) return got;  // the writer is dropped unused: nothing stored
   }
   result.http_status = download.head().status;

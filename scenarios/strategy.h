@@ -19,9 +19,12 @@ namespace peakbench {
 enum class Strategy {
   whole_body,  ///< CacheControl before pip 23.3: `http/`, body inside the msgpack entry
   streaming,   ///< SeparateBodyFileCache (pip 23.3+): `http-v2/`, body in `{key}.body`
+  /// CacheControl 0.13+ as pip 23.3+ ships it: `http-v2/`, the body teed into a temporary file in
+  /// the temp dir, mmapped whole at the end to write `{key}.body`
+  tee_mmap,
 };
 
-std::string_view to_string(Strategy strategy);           ///< "whole-body" | "streaming"
+std::string_view to_string(Strategy strategy);  ///< "whole-body" | "streaming" | "tee-mmap"
 Result<Strategy> parse_strategy(std::string_view name);  ///< one-line error naming the choices
 
 /// Body-sized buffers a strategy holds at once at its peak, in multiples of the body size B
@@ -49,6 +52,14 @@ struct FetchOptions {
   std::chrono::seconds stall_timeout{60};
   /// The download fails when it takes longer than this in all; zero: no limit.
   std::chrono::seconds total_timeout{3600};
+  /// The client's temp dir (`$TMPDIR`, else /tmp): where tee-mmap tees the body.
+  std::filesystem::path temp_dir = "/tmp";
+  /// Sent as User-Agent instead of `peakbench/VERSION` when not empty (a server may vary on it).
+  std::string user_agent;
+  /// A download cut short is taken up again this many times (pip 25.2's `--resume-retries 5`):
+  /// streaming resumes with `Range: bytes=N-` and `If-Range`; whole-body and tee-mmap restart
+  /// from zero.
+  int resume_retries = 5;
 };
 
 /// A fetch URL taken apart.
@@ -80,6 +91,8 @@ struct FetchResult {
   std::uint64_t cache_bytes_written = 0;
   std::string sha256_hex;             ///< of the body handed to the consumer
   std::vector<std::string> warnings;  ///< one line each (corrupt entry, ...)
+  int resumed = 0;                    ///< downloads taken up with a Range request answered 206
+  int restarted = 0;                  ///< downloads started again from the first byte after a cut
 };
 
 /// One client run: look up the cache, fetch or revalidate if needed, hand the body to the

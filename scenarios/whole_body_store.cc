@@ -18,6 +18,10 @@ namespace {
 
 // An entry is never larger than msgpack's bin 32 limit plus its metadata.
 constexpr std::uint64_t kMaxEntryBytes = std::uint64_t{1} << 33;
+// msgpack's bin 32 holds fewer than 2^32 bytes: CacheControl's serializer fails on a larger body
+// (`ValueError: Memoryview is too large`, pip #13225) and pip goes on without caching it.
+constexpr std::uint64_t kMaxBinBytes = (std::uint64_t{1} << 32) - 1;
+constexpr std::string_view kTooLargeForBin = "body of 4 GiB or more (msgpack bin 32)";
 
 class WholeBodyEntry final : public LoadedEntry {
  public:
@@ -120,6 +124,9 @@ class WholeBodyStore final : public CacheStore {
 
   // Copy 2 of 2 (cold and 304): the packed entry, built beside the body, then written.
   Status write_entry(const CachedResponse& response, std::span<const std::byte> body) {
+    // As in CacheControl, the body was buffered whole (copy 1) before packing finds it too large;
+    // the packed copy is never made.
+    if (body.size() > kMaxBinBytes) return Status::Error(std::string(kTooLargeForBin));
     CachedResponse stored = response;
     stored.strict = stored.strict.value_or(0);  // CacheControl 0.12 writes `strict`
     if (Status s = ensure_parent(root_, path_); !s) return s;

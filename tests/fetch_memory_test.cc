@@ -100,3 +100,14 @@ INSTANTIATE_TEST_SUITE_P(BothStrategies, FetchMemoryTest,
 
 }  // namespace
 }  // namespace peakbench
+
+namespace peakbench {
+namespace {
+
+// tee-mmap: cold 1×B (the whole temporary file mapped while `.body` is written from it, in this
+// test's own temp dir), warm and revalidated 0×B (it reads as streaming does).
+INSTANTIATE_TEST_SUITE_P(TeeMmap, FetchMemoryTest, ::testing::Values(Strategy::tee_mmap),
+                         [](const ::testing::TestParamInfo<Strategy>&) { return "TeeMmap"; });
+
+}  // namespace
+}  // namespace peakbench
