@@ -151,6 +151,7 @@ Result<ClientSpec> parse_pip_client(const std::string& text) {
     if (!python) return python.status();
     spec.python = python->string();
     spec.env["PYTHONPATH"] = fs::absolute(target / "src").string();
+    spec.checkout = fs::absolute(target);
     return spec;
   }
   auto python = find_executable(target.string());

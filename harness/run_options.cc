@@ -242,6 +242,12 @@ Result<RunOptions> resolve_run_options(const RunArgs& args) {
   }
   options.work_dir = args.work_dir;
   options.keep_work_dir = args.keep_work_dir;
+  if (!args.git_dir.empty()) {
+    if (!std::filesystem::is_directory(args.git_dir)) {
+      return Status::Error(fmt::format("--git-dir {}: no such directory", args.git_dir));
+    }
+    options.measured_checkout = std::filesystem::absolute(args.git_dir);
+  }
   return options;
 }
 

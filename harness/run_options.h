@@ -50,6 +50,9 @@ struct RunOptions {
   std::optional<std::uint64_t> memory_limit_bytes;
   std::filesystem::path work_dir;  ///< scratch for caches and outputs; empty: a temp dir
   bool keep_work_dir = false;
+  /// The checkout whose commit the report's meta.git records; empty: the first `--pip` source
+  /// checkout, else none (never the current directory: that is rarely what was measured).
+  std::filesystem::path measured_checkout;
   /// Where wheel hashes are cached between runs (the CLI picks it from XDG_CACHE_HOME or HOME);
   /// empty: not cached.
   std::filesystem::path hash_cache_dir;
@@ -73,6 +76,7 @@ struct RunArgs {
   std::string memory_limit;
   std::string work_dir;
   bool keep_work_dir = false;
+  std::string git_dir;
 };
 
 /// Reads the suite (if any), applies the command line over it and validates the whole.

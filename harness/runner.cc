@@ -192,10 +192,18 @@ Result<fs::path> make_work_dir(const RunOptions& options) {
 ReportMeta make_meta(const RunOptions& options) {
   ReportMeta meta;
   meta.peakbench_version = kVersion;
-  const GitInfo git = read_git_info(fs::current_path());
-  meta.git_commit = git.commit;
-  meta.git_branch = git.branch;
-  meta.git_dirty = git.dirty;
+  meta.peakbench_commit = kGitCommit;
+  fs::path checkout = options.measured_checkout;
+  for (const Subject& subject : options.subjects) {
+    if (checkout.empty() && !subject.builtin()) checkout = subject.client.checkout;
+  }
+  if (!checkout.empty()) {
+    const GitInfo git = read_git_info(checkout);
+    meta.git_checkout = checkout.string();
+    meta.git_commit = git.commit;
+    meta.git_branch = git.branch;
+    meta.git_dirty = git.dirty;
+  }
   meta.label = options.label;
   meta.host = read_host_info();
   meta.allocator = options.allocator;
@@ -250,6 +258,7 @@ Result<SuiteOutcome> run_suite(const RunOptions& options, Spawner& spawner, RunO
   observer.preparing();
   auto server = FixtureServer::start(server_options);
   if (!server) return server.status();
+  observer.serving([s = server->get()] { return s->body_bytes_sent(); });
 
   MeasureOptions measure;
   measure.sample_interval =

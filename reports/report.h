@@ -135,6 +135,11 @@ struct MethodAvailability {
 
 struct ReportMeta {
   std::string peakbench_version;
+  /// The commit peakbench itself was built from (compiled in); may be empty.
+  std::string peakbench_commit;
+  /// The measured checkout (`run --git-dir`, or a `--pip` source checkout); never peakbench's own
+  /// tree unless named. All empty when no checkout was measured.
+  std::string git_checkout;
   std::string git_commit;
   std::string git_branch;
   bool git_dirty = false;

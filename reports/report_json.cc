@@ -53,6 +53,9 @@ Json meta_json(const ReportMeta& meta) {
   if (!meta.merged_shards.empty()) {
     j["merged_shards"] = meta.merged_shards;
   }
+  // Written when known, so reports of builds without git (and the goldens) stay as they were.
+  if (!meta.peakbench_commit.empty()) j["peakbench_commit"] = meta.peakbench_commit;
+  if (!meta.git_checkout.empty()) j["git"]["checkout"] = meta.git_checkout;
   j["notes"] = meta.notes;
   return j;
 }
@@ -296,8 +299,10 @@ class Node {
 ReportMeta read_meta(const Node& m) {
   ReportMeta meta;
   meta.peakbench_version = m.str("peakbench_version");
+  meta.peakbench_commit = m.str_or("peakbench_commit", "");
   if (m.has("git")) {
     const Node git = m.object("git");
+    meta.git_checkout = git.str_or("checkout", "");
     meta.git_commit = git.str_or("commit", "");
     meta.git_branch = git.str_or("branch", "");
     meta.git_dirty = git.boolean_or("dirty", false);
