@@ -3,7 +3,9 @@
 // through a Spawner, one measured child process per run, and rewrites the report after each run.
 // It prints nothing: what it has to say goes to a RunObserver, and the CLI layer prints.
 
+#include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string_view>
 
 #include "base/status.h"
@@ -20,6 +22,9 @@ class RunObserver {
   virtual ~RunObserver() = default;
   /// The wheels are being generated and hashed (can take a while the first time).
   virtual void preparing() {}
+  /// The server is up. `body_bytes_sent` reads the file bytes it has sent so far; it may be called
+  /// from any thread until run_suite returns (a progress line polls it while a run is in flight).
+  virtual void serving(std::function<std::uint64_t()> body_bytes_sent) { (void)body_bytes_sent; }
   /// A measured run starts: `index` counts from 1 to `total`.
   virtual void run_started(const PlannedRun& run, std::size_t index, std::size_t total) {
     (void)run, (void)index, (void)total;
