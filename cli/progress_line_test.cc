@@ -30,7 +30,7 @@ TEST(ProgressText, SaysBytesOfTheTotalRateElapsedPositionAndEta) {
   state.received = 250ull << 20;
   state.body_bytes = 500ull << 20;
   state.run_s = 0.5;
-  state.suite_s = 20.5;
+  state.suite_s = 20.4;
   state.finished = 2;  // 10 s a run: 2 runs left, half a second into this one
   EXPECT_EQ(format_progress(state, 0),
             "[3/4] streaming cold 500MiB #1  250.0/500.0 MiB  500 MiB/s  0.5 s | 0:20, ETA 0:20");
@@ -140,7 +140,7 @@ TEST(ProgressOnATerminal, ShowsTheLiveLineThenTheRunsResult) {
   EXPECT_NE(run.terminal.find("ETA"), std::string::npos) << run.terminal;
   EXPECT_NE(run.terminal.find("\r\033[K"), std::string::npos) << "redrawn in place";
   // Then the finished line, and the table on stdout only.
-  EXPECT_NE(run.terminal.find("MiB peak, 16 MiB received"), std::string::npos) << run.terminal;
+  EXPECT_NE(run.terminal.find("MiB peak, 16.0 MiB received"), std::string::npos) << run.terminal;
   EXPECT_EQ(run.terminal.find("| subject"), std::string::npos) << run.terminal;
   EXPECT_NE(run.out.find("streaming"), std::string::npos) << run.out;
 }
