@@ -3,6 +3,7 @@
 // turns CLI11's strings into its own validated options struct before doing anything.
 
 #include <CLI/CLI.hpp>
+#include <filesystem>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -41,6 +42,15 @@ ExitCode fail(ExitCode code, std::string_view message);
 
 /// True when progress may be printed: stderr is a terminal and `CI` is unset.
 bool progress_enabled();
+
+/// The data directory: `BINDIR/../share/peakbench` beside an installed binary, else the source
+/// tree a build-tree binary came from; empty when neither exists.
+std::filesystem::path data_dir();
+
+/// `name` as given when it names a file; else the data directory's `subdir/name` or
+/// `subdir/name.json` (or `name` under the data directory) when that exists; else `name`, so
+/// that the error names what the user typed.
+std::filesystem::path resolve_data_file(const std::string& name, const std::string& subdir);
 
 // Registration, one per module; each lives beside the code it drives.
 // An action captures a shared options struct that the subcommand's CLI11 options fill in.

@@ -30,7 +30,10 @@ struct WheelArgs {
 
 void add_wheel_options(CLI::App* sub, WheelArgs& args) {
   sub->add_option("--name", args.name, "project name")->capture_default_str();
-  sub->add_option("--version", args.version, "project version")->capture_default_str();
+  sub->add_option("--wheel-version", args.version, "project version of the wheel")
+      ->capture_default_str();
+  // The old spelling, kept working but out of --help: it read like the global --version.
+  sub->add_option("--version", args.version, "same as --wheel-version")->group("");
   sub->add_option("--seed", args.seed, "seed of the payload bytes")->capture_default_str();
   sub->add_option("--hash-cache", args.hash_cache,
                   "directory keeping wheel hashes between runs (default: $XDG_CACHE_HOME/peakbench "
@@ -140,8 +143,8 @@ void add_fixture_commands(Commands& commands) {
                    [serve_args] { return serve(*serve_args); });
   serve_cmd->add_option("--size", serve_args->wheel.size, "wheel size, e.g. 500MiB, 1GiB")
       ->capture_default_str();
-  serve_cmd->add_option("--port", serve_args->port, "TCP port (0: ephemeral)")
-      ->check(CLI::Range(0, 65535))
+  serve_cmd->add_option("--port", serve_args->port, "TCP port 0-65535 (0: ephemeral)")
+      ->check(CLI::Range(0, 65535).description(""))
       ->capture_default_str();
   serve_cmd->add_option("--bind", serve_args->bind, "address to listen on (loopback unless given)")
       ->capture_default_str();

@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -13,6 +15,7 @@
 
 #include "base/safe_text.h"
 #include "cli/cli.h"
+#include "cli/progress_line.h"
 #include "harness/cgroup.h"
 #include "harness/launcher.h"
 #include "harness/leftovers.h"
@@ -24,38 +27,6 @@ namespace peakbench {
 namespace {
 
 namespace fs = std::filesystem;
-
-/// One line per measured run on stderr, when progress is enabled.
-class ProgressLine final : public RunObserver {
- public:
-  ProgressLine(const RunOptions& options, bool enabled) : options_(options), enabled_(enabled) {}
-  void preparing() override {
-    if (enabled_) std::cerr << "peakbench: preparing the wheels and the index\n";
-  }
-  void run_started(const PlannedRun& run, std::size_t index, std::size_t total) override {
-    if (enabled_)
-      std::cerr << fmt::format("[{}/{}] {} ... ", index, total, run.describe(options_))
-                << std::flush;
-  }
-  void run_finished(const RunRecord& record) override {
-    if (!enabled_) return;
-    if (record.ok) {
-      std::cerr << fmt::format("{:.1f} MiB peak, {:.0f} MiB received, {:.2f} s\n",
-                               static_cast<double>(record.peak_rss->bytes) / (1 << 20),
-                               static_cast<double>(record.bytes_received) / (1 << 20),
-                               record.wall_s);
-    } else {
-      std::cerr << "FAILED: " << printable(record.error) << '\n';
-    }
-  }
-  void warning(std::string_view message) override {
-    std::cerr << "peakbench: warning: " << printable(message) << '\n';
-  }
-
- private:
-  const RunOptions& options_;
-  bool enabled_;
-};
 
 /// Where wheel hashes are cached between runs: $XDG_CACHE_HOME/peakbench, ~/.cache/peakbench.
 fs::path default_hash_cache_dir() {
@@ -135,22 +106,40 @@ void sweep_dead_runs() {
   }
 }
 
-ExitCode run(const RunArgs& args) {
+/// Columns of the terminal on stderr; 0 when unknown.
+std::size_t terminal_width() {
+  winsize size{};
+  if (::ioctl(STDERR_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 0) return size.ws_col;
+  return 0;
+}
+
+struct RunCommandArgs {
+  RunArgs run;
+  bool quiet = false;
+};
+
+ExitCode run(const RunCommandArgs& command_args) {
   // The stop signals are blocked first, so that none is lost or kills the process half-way; the
   // launcher inherits the mask and clears it for every child it starts.
   StopSignals signals;
   // Then, while this process is small and has one thread: every run inherits the launcher's size.
   auto launcher = Launcher::start();
   if (!launcher) return fail(ExitCode::usage, launcher.message());
+  RunArgs args = command_args.run;
+  // `--suite default` or `scenarios/ci.json` from anywhere: the installed (or source) suites.
+  if (!args.suite.empty()) args.suite = resolve_data_file(args.suite, "scenarios").string();
   auto options = resolve_run_options(args);
   if (!options) return fail(ExitCode::usage, options.message());
   options->hash_cache_dir = default_hash_cache_dir();
   sweep_dead_runs();
 
-  const bool progress = progress_enabled();
-  ProgressLine line(*options, progress);
+  const bool progress = !command_args.quiet && progress_enabled();
   signals.watch(*launcher);
-  auto outcome = run_suite(*options, *launcher, line, &signals.stop());
+  auto outcome = [&] {
+    // The line (and its ticker thread) ends before the table is printed.
+    ProgressLine line(*options, std::cerr, progress, terminal_width());
+    return run_suite(*options, *launcher, line, &signals.stop());
+  }();
   if (!outcome) return fail(ExitCode::usage, outcome.message());
   if (!options->out.empty() && progress && outcome->report_error.empty()) {
     std::cerr << "peakbench: report written to " << options->out.string() << '\n';
@@ -175,11 +164,13 @@ ExitCode run(const RunArgs& args) {
 }  // namespace
 
 void add_run_command(Commands& commands) {
-  auto args = std::make_shared<RunArgs>();
+  auto command_args = std::make_shared<RunCommandArgs>();
+  RunArgs* args = &command_args->run;
   CLI::App* run =
       commands.add("run", "Measure every scenario of a suite, each in its own child process",
-                   [args] { return peakbench::run(*args); });
-  run->add_option("--suite", args->suite, "Suite file (JSON), e.g. scenarios/default.json")
+                   [command_args] { return peakbench::run(*command_args); });
+  run->add_option("--suite", args->suite,
+                  "Suite file (JSON), or the name of an installed one: default, ci, pip")
       ->check(kNotEmpty);
   run->add_option("--size", args->sizes, "Wheel sizes, comma-separated (default 500MiB)")
       ->check(kNotEmpty);
@@ -235,6 +226,10 @@ void add_run_command(Commands& commands) {
                   "Run N copies of each subject at once on one cache dir (default 1)")
       ->check(kNotEmpty);
   run->add_flag("--keep-work-dir", args->keep_work_dir, "Keep the scratch directory after the run");
+  run->add_option("--git-dir,--measured-checkout", args->git_dir,
+                  "The measured checkout whose commit the report records (default: a --pip "
+                  "checkout, else none)");
+  run->add_flag("--quiet,-q", command_args->quiet, "No progress on stderr (warnings still)");
 }
 
 }  // namespace peakbench

@@ -179,6 +179,7 @@ Result<ClientSpec> parse_pip_client(const std::string& text) {
     if (ec)
       return Status::Error(
           fmt::format("--pip {}: {}: {}", spec.name, target.string(), ec.message()));
+    spec.checkout = fs::absolute(target, ec);
     return spec;
   }
   auto python = find_executable(target.string());

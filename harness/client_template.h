@@ -26,6 +26,7 @@ struct ClientSpec {
   std::string command_template;            ///< shell-like words, placeholders in braces
   std::string python;                      ///< the interpreter for {python} (may be empty)
   std::map<std::string, std::string> env;  ///< extra environment (PYTHONPATH for a pip checkout)
+  std::filesystem::path checkout;          ///< a pip source checkout (`--pip NAME=DIR`), else empty
 };
 
 /// The pip preset of DESIGN §5, as PR #11143's script ran it.

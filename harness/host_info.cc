@@ -137,6 +137,12 @@ GitInfo read_git_info(const std::filesystem::path& dir) {
   return info;
 }
 
+bool preload_loads(const std::string& library) {
+  if (library.empty()) return false;
+  // ld.so names a library it cannot preload on stderr, then runs the program anyway.
+  return command_output("env LD_PRELOAD=" + shell_quote(library) + " sh -c 'echo ok' 2>&1") == "ok";
+}
+
 std::string iso8601_utc(std::chrono::system_clock::time_point when) {
   std::time_t t = std::chrono::system_clock::to_time_t(when);
   std::tm utc{};

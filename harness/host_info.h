@@ -27,6 +27,11 @@ struct GitInfo {
 /// Runs `git` in `dir`; all empty when git or the checkout is absent.
 GitInfo read_git_info(const std::filesystem::path& dir);
 
+/// True when the dynamic loader preloads `library` (a soname such as libjemalloc.so.2, searched
+/// as LD_PRELOAD searches, or a path) into a child without complaint. Checked in a child: a
+/// dlopen here fails for jemalloc, whose static TLS cannot be added to a running process.
+bool preload_loads(const std::string& library);
+
 /// "2026-11-25T15:04:05Z".
 std::string iso8601_utc(std::chrono::system_clock::time_point when);
 

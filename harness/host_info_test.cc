@@ -64,3 +64,16 @@ TEST(Iso8601Test, WritesUtcWithSecondsAndZ) {
 
 }  // namespace
 }  // namespace peakbench
+
+namespace peakbench {
+namespace {
+
+TEST(PreloadLoads, FindsJemallocByItsSonameAndNotAMissingLibrary) {
+  // libjemalloc2 comes with libjemalloc-dev (scripts/bootstrap); the soname, not the -dev symlink.
+  EXPECT_TRUE(preload_loads("libjemalloc.so.2"));
+  EXPECT_FALSE(preload_loads("libpeakbench-no-such-library.so.7"));
+  EXPECT_FALSE(preload_loads(""));
+}
+
+}  // namespace
+}  // namespace peakbench

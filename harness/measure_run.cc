@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "harness/cgroup.h"
+#include "harness/host_info.h"
 #include "harness/taskstats.h"
 
 namespace peakbench {
@@ -38,13 +39,13 @@ std::map<std::string, MethodAvailability> detect_methods(
       tree, tree ? "/proc/PID/status summed over /proc/PID/task/TID/children"
                  : "no /proc/PID/task/TID/children (kernel without CONFIG_PROC_CHILDREN)"};
   methods["cgroup"] = memory_cgroup_support().availability;
-  std::error_code ec;
-  bool jemalloc = !jemalloc_library.empty() && std::filesystem::exists(jemalloc_library, ec);
-  methods["jemalloc"] = {jemalloc,
-                         jemalloc ? "thread.peak of the subject's main thread, "
-                                    "preloading " +
-                                        jemalloc_library.string()
-                                  : "no jemalloc library at '" + jemalloc_library.string() + "'"};
+  bool jemalloc = preload_loads(jemalloc_library.string());
+  methods["jemalloc"] = {jemalloc, jemalloc
+                                       ? "thread.peak of the subject's main thread, "
+                                         "preloading " +
+                                             jemalloc_library.string()
+                                       : "the loader cannot preload '" + jemalloc_library.string() +
+                                             "' (install libjemalloc2)"};
   return methods;
 }
 

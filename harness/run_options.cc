@@ -403,6 +403,13 @@ Result<RunOptions> resolve_run_options(const RunArgs& args) {
       return Status::Error(fmt::format("bad --concurrency {}: expected 1 to 64", *n));
     options.concurrency = *n;
   }
+  if (!args.git_dir.empty()) {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(args.git_dir, ec)) {
+      return Status::Error(fmt::format("--git-dir {}: no such directory", args.git_dir));
+    }
+    options.measured_checkout = std::filesystem::absolute(args.git_dir, ec);
+  }
   return options;
 }
 

@@ -77,8 +77,8 @@ struct RunOptions {
   std::vector<RunPhase> phases{RunPhase::cold, RunPhase::warm};
   int repeat = 3;
   std::string label;
-  std::filesystem::path suite;  ///< the suite file, if any
-  std::filesystem::path out;    ///< report path; empty: none written
+  std::filesystem::path suite;                               ///< the suite file, if any
+  std::filesystem::path out;                                 ///< report path; empty: none written
   ReportFormat format{TableFormat::markdown, std::nullopt};  ///< what stdout gets
   std::optional<Shard> shard;
   Allocator allocator = Allocator::glibc;  ///< built-in subjects'
@@ -97,6 +97,9 @@ struct RunOptions {
   PageCachePolicy page_cache = PageCachePolicy::keep;
   std::filesystem::path work_dir;  ///< scratch for caches and outputs; empty: a temp dir
   bool keep_work_dir = false;
+  /// The checkout whose commit the report's meta.git records; empty: the first `--pip` source
+  /// checkout, else none (never the current directory: that is rarely what was measured).
+  std::filesystem::path measured_checkout;
   /// Where wheel hashes are cached between runs (the CLI picks it from XDG_CACHE_HOME or HOME);
   /// empty: not cached.
   std::filesystem::path hash_cache_dir;
@@ -130,6 +133,7 @@ struct RunArgs {
   std::optional<std::string> tmpdir;  ///< given empty: an error
   std::optional<double> resume_cut_fraction;
   std::optional<int> concurrency;
+  std::string git_dir;
 };
 
 /// Reads the suite (if any), applies the command line over it and validates the whole.

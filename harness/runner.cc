@@ -281,12 +281,18 @@ ReportMeta make_meta(const RunOptions& options) {
   ReportMeta meta;
   meta.peakbench_version = kVersion;
   meta.build_type = PEAKBENCH_BUILD_TYPE;
-  std::error_code ec;
-  const fs::path cwd = fs::current_path(ec);
-  const GitInfo git = ec ? GitInfo{} : read_git_info(cwd);
-  meta.git_commit = git.commit;
-  meta.git_branch = git.branch;
-  meta.git_dirty = git.dirty;
+  meta.peakbench_commit = kGitCommit;
+  fs::path checkout = options.measured_checkout;
+  for (const Subject& subject : options.subjects) {
+    if (checkout.empty() && !subject.builtin()) checkout = subject.client.checkout;
+  }
+  if (!checkout.empty()) {
+    const GitInfo git = read_git_info(checkout);
+    meta.git_checkout = checkout.string();
+    meta.git_commit = git.commit;
+    meta.git_branch = git.branch;
+    meta.git_dirty = git.dirty;
+  }
   meta.label = options.label;
   meta.host = read_host_info();
   meta.allocator = std::string(to_string(options.allocator));
@@ -504,6 +510,7 @@ Result<SuiteOutcome> run_suite(const RunOptions& options, Spawner& outer_spawner
   observer.preparing();
   auto server = FixtureServer::start(server_options);
   if (!server) return server.status();
+  observer.serving([s = server->get()] { return s->body_bytes_sent(); });
 
   MeasureOptions measure;
   measure.sample_interval =

@@ -4,7 +4,9 @@
 // It prints nothing: what it has to say goes to a RunObserver, and the CLI layer prints.
 
 #include <atomic>
+#include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -22,6 +24,9 @@ class RunObserver {
   virtual ~RunObserver() = default;
   /// The wheels are being generated and hashed (can take a while the first time).
   virtual void preparing() {}
+  /// The server is up. `body_bytes_sent` reads the file bytes it has sent so far; it may be called
+  /// from any thread until run_suite returns (a progress line polls it while a run is in flight).
+  virtual void serving(std::function<std::uint64_t()> body_bytes_sent) { (void)body_bytes_sent; }
   /// A measured run starts: `index` counts from 1 to `total`.
   virtual void run_started(const PlannedRun& run, std::size_t index, std::size_t total) {
     (void)run, (void)index, (void)total;

@@ -180,6 +180,11 @@ struct ReportMeta {
   std::string peakbench_version;
   /// CMAKE_BUILD_TYPE of the peakbench that ran ("RelWithDebInfo", "Debug"); empty when unknown.
   std::string build_type;
+  /// The commit peakbench itself was built from (compiled in); may be empty.
+  std::string peakbench_commit;
+  /// The measured checkout (`run --git-dir`, or a `--pip` source checkout); never peakbench's own
+  /// tree unless named. All empty when no checkout was measured.
+  std::string git_checkout;
   std::string git_commit;
   std::string git_branch;
   bool git_dirty = false;

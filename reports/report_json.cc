@@ -78,6 +78,9 @@ Json meta_json(const ReportMeta& meta) {
     }
     host["caches"] = std::move(caches);
   }
+  // Written when known, so reports of builds without git (and the goldens) stay as they were.
+  if (!meta.peakbench_commit.empty()) j["peakbench_commit"] = meta.peakbench_commit;
+  if (!meta.git_checkout.empty()) j["git"]["checkout"] = meta.git_checkout;
   j["notes"] = meta.notes;
   return j;
 }
@@ -362,9 +365,11 @@ class Node {
 ReportMeta read_meta(const Node& m) {
   ReportMeta meta;
   meta.peakbench_version = m.str("peakbench_version");
+  meta.peakbench_commit = m.str_or("peakbench_commit", "");
   if (m.has("git")) {
     const Node git = m.object("git");
-    git.only({"commit", "branch", "dirty"});
+    git.only({"commit", "branch", "dirty", "checkout"});
+    meta.git_checkout = git.str_or("checkout", "");
     meta.git_commit = git.str_or("commit", "");
     meta.git_branch = git.str_or("branch", "");
     meta.git_dirty = git.boolean_or("dirty", false);
@@ -428,7 +433,7 @@ ReportMeta read_meta(const Node& m) {
   meta.notes = m.strings_or_empty("notes");
   m.only({"peakbench_version", "git", "label", "host", "allocator", "methods", "started_at",
           "suite", "sample_interval_ms", "shard", "merged_shards", "notes", "build_type",
-          "page_cache"});
+          "page_cache", "peakbench_commit"});
   return meta;
 }
 
