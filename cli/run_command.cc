@@ -128,6 +128,11 @@ ExitCode run(const RunCommandArgs& command_args) {
   RunArgs args = command_args.run;
   // `--suite default` or `scenarios/ci.json` from anywhere: the installed (or source) suites.
   if (!args.suite.empty()) args.suite = resolve_data_file(args.suite, "scenarios").string();
+  if (const char* root = std::getenv("PYENV_ROOT"); root != nullptr && *root != '\0') {
+    args.pyenv_root = root;
+  } else if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
+    args.pyenv_root = (fs::path(home) / ".pyenv").string();
+  }
   auto options = resolve_run_options(args);
   if (!options) return fail(ExitCode::usage, options.message());
   options->hash_cache_dir = default_hash_cache_dir();

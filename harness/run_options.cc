@@ -318,7 +318,32 @@ Result<RunOptions> resolve_run_options(const RunArgs& args) {
     return Status::Ok();
   };
   if (Status s = add_clients(suite.clients, args.clients, parse_client); !s) return s;
-  if (Status s = add_clients(suite.pips, args.pips, parse_pip_client); !s) return s;
+  // A pip given as NAME=pyenv:VERSION is that pyenv version's interpreter, so that a suite names
+  // no machine's paths (scenarios/pip.json).
+  std::vector<std::string> pips;
+  for (const std::vector<std::string>* list :
+       std::initializer_list<const std::vector<std::string>*>{&suite.pips, &args.pips}) {
+    for (const std::string& text : *list) {
+      const auto eq = text.find('=');
+      if (eq == std::string::npos || text.compare(eq + 1, 6, "pyenv:") != 0) {
+        pips.push_back(text);
+        continue;
+      }
+      const std::string version = text.substr(eq + 7);
+      if (version.empty() || version.find('/') != std::string::npos) {
+        return Status::Error(
+            fmt::format("--pip {}: expected pyenv:VERSION, e.g. pyenv:3.13.0", text));
+      }
+      if (args.pyenv_root.empty()) {
+        return Status::Error(fmt::format(
+            "--pip {}: no pyenv root (set PYENV_ROOT, or give the interpreter's path)", text));
+      }
+      pips.push_back(text.substr(0, eq + 1) + (std::filesystem::path(args.pyenv_root) / "versions" /
+                                               version / "bin" / "python")
+                                                  .string());
+    }
+  }
+  if (Status s = add_clients(pips, {}, parse_pip_client); !s) return s;
   if (options.subjects.empty())
     return Status::Error("nothing to measure: no strategy and no client");
 

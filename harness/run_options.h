@@ -118,6 +118,8 @@ struct RunArgs {
   std::string phases;
   std::vector<std::string> clients;
   std::vector<std::string> pips;
+  /// pyenv's root (the CLI reads PYENV_ROOT, else ~/.pyenv): where `pyenv:VERSION` pips are.
+  std::string pyenv_root;
   std::optional<int> repeat;
   std::string label;
   std::string out;

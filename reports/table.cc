@@ -374,8 +374,8 @@ Table build_report_table(const Report& report) {
   table.notes.push_back(describe_run(report.meta));
   table.notes.push_back(
       "Peak RSS: median over the successful runs, one method per scenario: a built-in subject's "
-      "own VmHWM maximum across its per-phase resets (self), any other client's kernel "
-      "high-water mark of its largest process (kernel-hwm). KB = 1024 bytes, as /usr/bin/time "
+      "own VmHWM maximum across its per-phase resets (self), any other client's largest process "
+      "of its tree (taskstats, or wait4's kernel-hwm without it). KB = 1024 bytes, as /usr/bin/time "
       "reports. ×B = (peak - base) / body size, base = the subject's RSS at its start, or for "
       "other clients the intercept of a fit over the body sizes.");
   if (any_upper_bound) {
