@@ -10,6 +10,7 @@
 #include "fixtures/server.h"
 #include "fixtures/test_support.h"
 #include "tests/fetch_support.h"
+#include "tests/pyenv.h"
 
 namespace peakbench {
 namespace {
@@ -144,19 +145,7 @@ INSTANTIATE_TEST_SUITE_P(EveryFault, FaultMatrixTest, ::testing::ValuesIn(cases(
                                   info.param.fault.name;
                          });
 
-// pyenv's interpreters, as the other pip tests find them; empty when absent.
-fs::path pyenv_python(const std::string& version) {
-  std::vector<fs::path> roots;
-  if (const char* r = std::getenv("PYENV_ROOT"); r != nullptr && *r != '\0') roots.emplace_back(r);
-  if (const char* home = std::getenv("HOME"); home != nullptr)
-    roots.emplace_back(fs::path(home) / ".pyenv");
-  roots.emplace_back("/root/.pyenv");
-  for (const fs::path& root : roots) {
-    const fs::path python = root / "versions" / version / "bin" / "python";
-    if (fs::exists(python)) return python;
-  }
-  return {};
-}
+using testing::pyenv_python;
 
 class PipFaultTest : public ::testing::TestWithParam<std::string> {};
 

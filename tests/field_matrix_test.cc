@@ -15,6 +15,7 @@
 #include "reports/report.h"
 #include "scenarios/cache_check.h"
 #include "tests/fetch_support.h"
+#include "tests/pyenv.h"
 #include "tests/run_peakbench.h"
 
 namespace peakbench {
@@ -27,18 +28,7 @@ using testing::TempDir;
 
 constexpr std::uint64_t kMiB = std::uint64_t{1} << 20;
 
-fs::path pyenv_python(const std::string& version) {
-  std::vector<fs::path> roots;
-  if (const char* r = std::getenv("PYENV_ROOT"); r != nullptr && *r != '\0') roots.emplace_back(r);
-  if (const char* home = std::getenv("HOME"); home != nullptr)
-    roots.emplace_back(fs::path(home) / ".pyenv");
-  roots.emplace_back("/root/.pyenv");
-  for (const fs::path& root : roots) {
-    const fs::path python = root / "versions" / version / "bin" / "python";
-    if (fs::exists(python)) return python;
-  }
-  return {};
-}
+using testing::pyenv_python;
 
 Report read_back(const fs::path& path) {
   auto report = read_report(path);

@@ -12,6 +12,7 @@
 #include "fixtures/test_support.h"
 #include "harness/client_template.h"
 #include "reports/report.h"
+#include "tests/pyenv.h"
 #include "tests/run_peakbench.h"
 
 namespace peakbench {
@@ -20,18 +21,7 @@ namespace {
 namespace fs = std::filesystem;
 constexpr std::uint64_t kBody = 32ull << 20;
 
-fs::path pyenv_python(const std::string& version) {
-  std::vector<fs::path> roots;
-  if (const char* r = std::getenv("PYENV_ROOT"); r != nullptr && *r != '\0') roots.emplace_back(r);
-  if (const char* home = std::getenv("HOME"); home != nullptr)
-    roots.emplace_back(fs::path(home) / ".pyenv");
-  roots.emplace_back("/root/.pyenv");
-  for (const fs::path& root : roots) {
-    const fs::path python = root / "versions" / version / "bin" / "python";
-    if (fs::exists(python)) return python;
-  }
-  return {};
-}
+using testing::pyenv_python;
 
 /// `/usr/bin/time -f %M` of the pip preset against `server`, in bytes (time reports KiB).
 std::uint64_t time_pip(const fs::path& python, const FixtureServer& server, const fs::path& cache,
