@@ -109,8 +109,9 @@ TEST(TreeAccounting, SharedMemoryIsShmemAndIsNotCountedAgainAsAMappedFile) {
                      "time.sleep(0.5)\n"));
   ASSERT_TRUE(r.ok) << r.error;
   ASSERT_TRUE(r.tree_peak_shmem && r.tree_peak_file);
-  // memory.stat lags by up to a few hundred KiB to 2 MiB (per-CPU deltas flushed past a threshold).
-  EXPECT_GE(r.tree_peak_shmem->bytes, 46 * kMiB);
+  // memory.stat lags: per-CPU deltas are flushed past a threshold (64 pages a CPU); on a loaded
+  // machine it read 45.6 of 48 MiB, so the bound allows 4 MiB.
+  EXPECT_GE(r.tree_peak_shmem->bytes, 44 * kMiB);
   EXPECT_LT(r.tree_peak_shmem->bytes, 48 * kMiB + kMiB);
   EXPECT_LT(r.tree_peak_file->bytes, 32 * kMiB);  // the interpreter's own mapped files only
 }
