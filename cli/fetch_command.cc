@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "cli/cli.h"
 #include "harness/launcher.h"
@@ -27,7 +28,7 @@ struct FetchArgs {
   std::string strategy;
   std::string cache_dir;
   std::string out;
-  std::string url;
+  std::vector<std::string> urls;
   std::string user_agent;
   bool stats = false;
   unsigned stall_timeout_s = 60;
@@ -60,10 +61,15 @@ Status check_out_dir(const std::filesystem::path& out) {
 ExitCode run_fetch(const FetchArgs& args) {
   auto strategy = parse_strategy(args.strategy);
   if (!strategy) return fail(ExitCode::usage, strategy.message());
-  if (auto url = parse_fetch_url(args.url); !url) return fail(ExitCode::usage, url.message());
-  if (Status s = check_url_syntax(args.url); !s) return fail(ExitCode::usage, s.message());
+  for (const std::string& url : args.urls) {
+    if (auto parsed = parse_fetch_url(url); !parsed) return fail(ExitCode::usage, parsed.message());
+    if (Status s = check_url_syntax(url); !s) return fail(ExitCode::usage, s.message());
+  }
   if (args.cache_dir.empty()) return fail(ExitCode::usage, "--cache-dir must not be empty");
   if (!args.out.empty()) {
+    if (args.urls.size() > 1)
+      return fail(ExitCode::usage,
+                  fmt::format("--out takes one URL, and {} were given", args.urls.size()));
     if (Status s = check_out_dir(args.out); !s) return fail(ExitCode::usage, s.message());
   }
 
@@ -71,7 +77,6 @@ ExitCode run_fetch(const FetchArgs& args) {
   options.strategy = *strategy;
   options.cache_dir = args.cache_dir;
   options.out = args.out;
-  options.url = args.url;
   options.stall_timeout = std::chrono::seconds(args.stall_timeout_s);
   options.total_timeout = std::chrono::seconds(args.timeout_s);
   options.user_agent = args.user_agent;
@@ -88,13 +93,39 @@ ExitCode run_fetch(const FetchArgs& args) {
   // so the process's peak is the probe's running maximum, not VmHWM at exit.
   http_global_init();
   SubjectProbe probe(parse_report_fd(std::getenv(kReportFdEnv)).value_or(-1));
-  auto result = fetch(options, probe);
-  if (!result) {
-    probe.set_extra("error", result.message());
-    (void)probe.finish();
-    return fail(ExitCode::failure, result.message());
+  // Several URLs (a dependency tree) are fetched one after another into the one cache; the
+  // figures add up, the first URL's status and outcome speak for the run, and an outcome that
+  // differs among them is listed ("hit,miss").
+  FetchResult total;
+  std::string outcomes;
+  for (std::size_t i = 0; i < args.urls.size(); ++i) {
+    options.url = args.urls[i];
+    auto result = fetch(options, probe);
+    if (!result) {
+      const std::string message = args.urls.size() == 1
+                                      ? result.message()
+                                      : fmt::format("{}: {}", args.urls[i], result.message());
+      probe.set_extra("error", message);
+      (void)probe.finish();
+      return fail(ExitCode::failure, message);
+    }
+    const std::string outcome(to_string(result->outcome));
+    if (i == 0) {
+      total = *result;
+      outcomes = outcome;
+    } else {
+      total.body_bytes += result->body_bytes;
+      total.bytes_received += result->bytes_received;
+      total.cache_bytes_written += result->cache_bytes_written;
+      total.resumed += result->resumed;
+      total.restarted += result->restarted;
+      total.warnings.insert(total.warnings.end(), result->warnings.begin(), result->warnings.end());
+      if (("," + outcomes + ",").find("," + outcome + ",") == std::string::npos)
+        outcomes += "," + outcome;
+    }
   }
-  probe.set_extra("cache_outcome", std::string(to_string(result->outcome)));
+  const FetchResult* result = &total;
+  probe.set_extra("cache_outcome", outcomes);
   // Through the pipe as well as on stderr: on a full disk the log of stderr may be lost.
   if (!result->warnings.empty()) probe.set_extra("last_warning", result->warnings.back());
   probe.set_extra_number("http_status", result->http_status);
@@ -108,7 +139,8 @@ ExitCode run_fetch(const FetchArgs& args) {
   if (args.stats) {
     const nlohmann::json stats = {
         {"strategy", to_string(options.strategy)},
-        {"outcome", to_string(result->outcome)},
+        {"outcome", outcomes},
+        {"urls", args.urls.size()},
         {"http_status", result->http_status},
         {"body_bytes", result->body_bytes},
         {"bytes_received", result->bytes_received},
@@ -143,7 +175,10 @@ void add_fetch_command(Commands& commands) {
       ->check(CLI::Range(0u, 604800u))
       ->capture_default_str();
   sub->add_option("--user-agent", args->user_agent, "send this User-Agent");
-  sub->add_option("url", args->url, "file URL; a #sha256= fragment is checked")->required();
+  sub->add_option("url", args->urls,
+                  "file URL, or several (a dependency tree, fetched in turn into one cache); a "
+                  "#sha256= fragment is checked")
+      ->required();
   // Hidden: one JSON line on stdout with the outcome and the start and peak resident sizes.
   sub->add_flag("--stats", args->stats, "print run statistics as JSON")->group("");
 }

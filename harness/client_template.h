@@ -35,6 +35,12 @@ inline constexpr const char* kPipTemplate =
     "--index-url {index_url} --trusted-host {trusted_host} --cache-dir {cache_dir} "
     "--target {work_dir} {package}";
 
+/// The pip preset for a suite with a dependency tree: pip resolves and installs the whole tree.
+inline constexpr const char* kPipTreeTemplate =
+    "{python} -m pip install --disable-pip-version-check --quiet "
+    "--index-url {index_url} --trusted-host {trusted_host} --cache-dir {cache_dir} "
+    "--target {work_dir} {package}";
+
 /// Parses `NAME=TEMPLATE`; rejects an empty name, an empty template and unknown placeholders.
 Result<ClientSpec> parse_client(const std::string& text);
 

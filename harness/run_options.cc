@@ -3,12 +3,14 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 
 #include "base/atomic_file.h"
 #include "base/safe_text.h"
 #include "base/size.h"
+#include "fixtures/wheel_image.h"
 
 namespace peakbench {
 namespace {
@@ -39,8 +41,62 @@ Result<std::vector<std::string>> string_list(const json& value, std::string_view
   return out;
 }
 
+struct PackageText {
+  std::string name, size;
+  std::vector<std::string> requires_dist;
+};
+
+// A PEP 508 project name: ASCII letters and digits, with `.`, `_` and `-` inside.
+bool valid_project_name(std::string_view name) {
+  auto alnum = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+  };
+  if (name.empty() || name.size() > 100 || !alnum(name.front()) || !alnum(name.back()))
+    return false;
+  for (char c : name) {
+    if (!alnum(c) && c != '.' && c != '_' && c != '-') return false;
+  }
+  return true;
+}
+
+Result<std::vector<PackageText>> read_packages(const json& value) {
+  if (!value.is_array() || value.empty())
+    return Status::Error(
+        "\"packages\" must be a non-empty list of {\"name\", \"size\", \"requires\"}");
+  if (value.size() > kMaxPackages)
+    return Status::Error(
+        fmt::format("\"packages\" lists {} packages: at most {}", value.size(), kMaxPackages));
+  std::vector<PackageText> packages;
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    const json& item = value[i];
+    const std::string at = fmt::format("\"packages[{}]\"", i);
+    if (!item.is_object()) return Status::Error(at + " must be an object");
+    PackageText package;
+    for (const auto& [key, field] : item.items()) {
+      if (key == "name" || key == "size") {
+        if (!field.is_string())
+          return Status::Error(fmt::format("{}.{} must be a string", at, key));
+        (key == "name" ? package.name : package.size) = field.get<std::string>();
+      } else if (key == "requires") {
+        auto list = string_list(field, "requires");
+        if (!list || !field.is_array())
+          return Status::Error(at + ".requires must be a list of package names");
+        package.requires_dist = *list;
+      } else {
+        return Status::Error(
+            fmt::format("{}: unknown field \"{}\" (name, size, requires)", at, key));
+      }
+    }
+    if (package.name.empty()) return Status::Error(at + " has no \"name\"");
+    if (package.size.empty()) return Status::Error(at + " has no \"size\"");
+    packages.push_back(std::move(package));
+  }
+  return packages;
+}
+
 struct SuiteText {
   std::vector<std::string> sizes, strategies, phases, clients, pips;
+  std::vector<PackageText> packages;
   std::optional<int> repeat;
   std::string label, allocator, tmpdir;
   std::optional<double> resume_cut;
@@ -64,8 +120,8 @@ Result<SuiteText> read_suite_document(const std::filesystem::path& path) {
     return Status::Error(fmt::format("suite {} must be a JSON object", path.string()));
   SuiteText suite;
   static const std::set<std::string> kKnown = {
-      "name",      "description", "sizes", "strategies", "phases",     "repeat",     "label",
-      "allocator", "clients",     "pips",  "tmpdir",     "resume_cut", "concurrency"};
+      "name",      "description", "sizes", "strategies", "phases",     "repeat",      "label",
+      "allocator", "clients",     "pips",  "tmpdir",     "resume_cut", "concurrency", "packages"};
   for (const auto& [key, value] : doc.items()) {
     auto where = [&](const Status& s) {
       return Status::Error(fmt::format("suite {}: {}", path.string(), s.message()));
@@ -87,6 +143,10 @@ Result<SuiteText> read_suite_document(const std::filesystem::path& path) {
       (key == "sizes"        ? suite.sizes
        : key == "strategies" ? suite.strategies
                              : suite.phases) = *list;
+    } else if (key == "packages") {
+      auto packages = read_packages(value);
+      if (!packages) return where(packages.status());
+      suite.packages = std::move(*packages);
     } else if (key == "concurrency") {
       if (!value.is_number_integer())
         return where(Status::Error("\"concurrency\" must be an integer"));
@@ -133,6 +193,68 @@ Result<SuiteText> read_suite(const std::filesystem::path& path) {
   } catch (const std::exception& e) {
     return Status::Error(fmt::format("suite {}: {}", path.string(), e.what()));
   }
+}
+
+Status check_wheel_size(std::uint64_t size) {
+  if (size < (1u << 20))
+    return Status::Error(fmt::format("bad size {}: the smallest wheel is 1MiB", format_size(size)));
+  if (size > kMaxWheelBytes)
+    return Status::Error(
+        fmt::format("bad size {}: the largest wheel is {}", format_size(size), kMaxWheelBytesWhy));
+  return Status::Ok();
+}
+
+// Names checked and unique (as the index normalizes them), sizes parsed, every requirement a
+// package of the suite, and every package reachable from the first: what pip installs is what
+// the built-ins fetch.
+Result<std::vector<PackageSpec>> resolve_packages(const std::vector<PackageText>& texts) {
+  std::vector<PackageSpec> packages;
+  std::map<std::string, std::size_t> by_name;  // normalized name -> index
+  for (const PackageText& text : texts) {
+    if (!valid_project_name(text.name))
+      return Status::Error(fmt::format(
+          "bad package name '{}': letters, digits, '.', '_' and '-', starting and ending with a "
+          "letter or digit",
+          printable(text.name)));
+    auto size = parse_size(text.size);
+    if (!size) return Status::Error(fmt::format("package {}: {}", text.name, size.message()));
+    if (Status s = check_wheel_size(*size); !s)
+      return Status::Error(fmt::format("package {}: {}", text.name, s.message()));
+    if (!by_name.emplace(normalize_project_name(text.name), packages.size()).second)
+      return Status::Error(fmt::format("package '{}' is listed twice", text.name));
+    packages.push_back(PackageSpec{text.name, *size, {}});
+  }
+  std::vector<std::vector<std::size_t>> edges(packages.size());
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    for (const std::string& dependency : texts[i].requires_dist) {
+      auto it = by_name.find(normalize_project_name(dependency));
+      if (it == by_name.end())
+        return Status::Error(fmt::format("package {} requires '{}', which the suite does not list",
+                                         texts[i].name, printable(dependency)));
+      if (it->second == i)
+        return Status::Error(fmt::format("package {} requires itself", texts[i].name));
+      packages[i].requires_dist.push_back(packages[it->second].name);
+      edges[i].push_back(it->second);
+    }
+  }
+  std::vector<bool> reached(packages.size(), false);
+  std::vector<std::size_t> stack{0};
+  reached[0] = true;
+  while (!stack.empty()) {
+    const std::size_t at = stack.back();
+    stack.pop_back();
+    for (std::size_t next : edges[at]) {
+      if (!reached[next]) stack.push_back(next), reached[next] = true;
+    }
+  }
+  for (std::size_t i = 0; i < packages.size(); ++i) {
+    if (!reached[i])
+      return Status::Error(fmt::format(
+          "package {} is not required, directly or not, by {} (the first package, which is what "
+          "is installed)",
+          packages[i].name, packages[0].name));
+  }
+  return packages;
 }
 
 /// Text that reaches the report (JSON: UTF-8 only) and the table (one line per run).
@@ -269,6 +391,19 @@ Result<RunOptions> resolve_run_options(const RunArgs& args) {
       if (!size) return size.status();
       options.sizes_bytes.push_back(*size);
     }
+  }
+  if (!suite.packages.empty()) {
+    if (!args.sizes.empty() || !suite.sizes.empty())
+      return Status::Error(fmt::format(
+          "suite {}: give \"packages\" or sizes, not both (the first package's size is the "
+          "run's)",
+          args.suite));
+    auto packages = resolve_packages(suite.packages);
+    if (!packages) {
+      return Status::Error(fmt::format("suite {}: {}", args.suite, packages.message()));
+    }
+    options.packages = std::move(*packages);
+    options.sizes_bytes = {options.packages.front().size_bytes};
   }
   for (std::uint64_t size : options.sizes_bytes) {
     if (size < (1u << 20))
@@ -428,6 +563,13 @@ Result<RunOptions> resolve_run_options(const RunArgs& args) {
       return Status::Error(fmt::format("bad --concurrency {}: expected 1 to 64", *n));
     options.concurrency = *n;
   }
+  if (options.has_dependencies()) {
+    // The preset's --no-deps would install the first package alone.
+    for (Subject& subject : options.subjects) {
+      if (subject.client.command_template == kPipTemplate)
+        subject.client.command_template = kPipTreeTemplate;
+    }
+  }
   if (!args.git_dir.empty()) {
     std::error_code ec;
     if (!std::filesystem::is_directory(args.git_dir, ec)) {
@@ -436,6 +578,13 @@ Result<RunOptions> resolve_run_options(const RunArgs& args) {
     options.measured_checkout = std::filesystem::absolute(args.git_dir, ec);
   }
   return options;
+}
+
+bool RunOptions::has_dependencies() const {
+  for (const PackageSpec& package : packages) {
+    if (!package.requires_dist.empty()) return true;
+  }
+  return false;
 }
 
 }  // namespace peakbench

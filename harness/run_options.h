@@ -70,6 +70,16 @@ struct Subject {
   bool builtin() const { return strategy.has_value(); }
 };
 
+/// A package of a suite's dependency tree (`"packages"`): one wheel the index serves.
+struct PackageSpec {
+  std::string name;  ///< as given (a PEP 508 name); served under its normalized form
+  std::uint64_t size_bytes = 0;
+  std::vector<std::string> requires_dist;  ///< names of other packages of the suite
+};
+
+/// Packages a suite may list at most.
+inline constexpr std::size_t kMaxPackages = 1000;
+
 /// What a suite file may say; absent fields keep the defaults below.
 struct RunOptions {
   std::vector<std::uint64_t> sizes_bytes{500ull << 20};
@@ -108,6 +118,12 @@ struct RunOptions {
   double resume_cut_fraction = 0.5;
   /// Copies of the subject run at once on one cache dir, in one cgroup (`--concurrency`).
   int concurrency = 1;
+  /// A dependency tree instead of one wheel per size: the first package is what is installed
+  /// (sizes_bytes is then its size alone); every other one is required, directly or not, by it.
+  /// Built-ins fetch every wheel; the pip preset installs without --no-deps.
+  std::vector<PackageSpec> packages;
+  /// Whether any package requires another (the pip preset then resolves dependencies).
+  bool has_dependencies() const;
 };
 
 /// What the command line gave, as strings, before validation. Empty means "not given".
@@ -142,7 +158,8 @@ struct RunArgs {
 /// Suite format (JSON): {"sizes": ["500MiB"], "strategies": ["whole-body", "streaming"],
 /// "phases": ["cold", "warm"], "repeat": 3, "label": "...", "allocator": "glibc",
 /// "clients": {"NAME": "TEMPLATE"}, "pips": {"NAME": "PYTHON"}, "tmpdir": "disk|tmpfs|PATH",
-/// "resume_cut": 0.5, "concurrency": 1}.
+/// "resume_cut": 0.5, "concurrency": 1, "packages": [{"name": "app", "size": "512MiB",
+/// "requires": ["dep-01"]}, {"name": "dep-01", "size": "8MiB"}]} ("packages" replaces "sizes").
 Result<RunOptions> resolve_run_options(const RunArgs& args);
 
 }  // namespace peakbench

@@ -14,6 +14,7 @@
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -96,6 +97,13 @@ SpawnRequest build_request(const Context& ctx, const Subject& subject, std::size
                     "--cache-dir",
                     dirs.cache.string(),
                     ctx.server.file_url(size_index)};
+    // A dependency tree: the built-in fetches every wheel of it, the installed one first, into
+    // one cache, as pip would download them.
+    if (!ctx.options.packages.empty()) {
+      for (std::size_t i = 1; i < ctx.server.wheel_count(); ++i) {
+        request.argv.push_back(ctx.server.file_url(i));
+      }
+    }
     if (ctx.options.allocator == Allocator::jemalloc) {
       request.env.emplace_back("LD_PRELOAD", ctx.jemalloc_library.string());
     }
@@ -161,6 +169,29 @@ void note_allocator(const Context& ctx, const SpawnRequest& request, const Measu
   record.notes.push_back(std::move(note));
 }
 
+/// The run's requests by kind: the index's pages, PEP 658 metadata files and wheels (all of a
+/// dependency tree; else this size's alone, since the server serves every size at once).
+void record_requests(const Context& ctx, const RequestCounts& counts, std::size_t size_index,
+                     RunRecord& record) {
+  std::set<std::string> wheels;
+  for (std::size_t i = 0; i < ctx.server.wheel_count(); ++i) {
+    if (!ctx.options.packages.empty() || i == size_index) wheels.insert(ctx.server.file_path(i));
+  }
+  for (const auto& [path, statuses] : counts.by_path) {
+    const char* kind = nullptr;
+    if (path.starts_with("/simple/")) {
+      kind = "page";
+    } else if (path.ends_with(".metadata") && wheels.contains(path.substr(0, path.size() - 9))) {
+      kind = "metadata";
+    } else if (wheels.contains(path)) {
+      kind = "wheel";
+    }
+    if (kind == nullptr) continue;
+    for (const auto& [status, n] : statuses) record.requests[kind][status] += n;
+  }
+  record.page_types = counts.pages_by_type;
+}
+
 /// Measures one run and fills its record: the scenario, the figures (measure_run.h), the server's
 /// requests for the file, and the last line of stderr when it failed.
 RunRecord measure_one(Context& ctx, const Subject& subject, std::size_t size_index, RunPhase phase,
@@ -194,11 +225,17 @@ RunRecord measure_one(Context& ctx, const Subject& subject, std::size_t size_ind
   if (auto it = counts.by_path.find(ctx.server.file_path(size_index)); it != counts.by_path.end()) {
     for (const auto& [status, n] : it->second) record.file_requests[status] = n;
   }
+  std::uint64_t full_bytes = 0;  // the wheels' bodies sent whole
+  for (std::size_t i = 0; i < ctx.server.wheel_count(); ++i) {
+    if (!ctx.options.packages.empty() || i == size_index) {
+      full_bytes +=
+          counts.requests(ctx.server.file_path(i), 200) * ctx.server.wheel(i)->size_bytes();
+    }
+  }
+  record_requests(ctx, counts, size_index, record);
   if (!subject.builtin()) {
     // An external client tells nothing of itself: the server's full responses are its download.
-    auto full = record.file_requests.find(200);
-    record.bytes_received =
-        full == record.file_requests.end() ? 0 : full->second * record.body_bytes;
+    record.bytes_received = full_bytes;
   }
   return record;
 }
@@ -501,11 +538,21 @@ Result<SuiteOutcome> run_suite(const RunOptions& options, Spawner& outer_spawner
   if (!server_options.hash_cache_dir.empty())
     fs::create_directories(server_options.hash_cache_dir, ec);
   if (ec) server_options.hash_cache_dir.clear();
-  for (std::uint64_t size : options.sizes_bytes) {
-    WheelSpec spec;
-    spec.name = package_name(size);
-    spec.size_bytes = size;
-    server_options.wheels.push_back(spec);
+  if (!options.packages.empty()) {
+    for (const PackageSpec& package : options.packages) {
+      WheelSpec spec;
+      spec.name = package.name;
+      spec.size_bytes = package.size_bytes;
+      spec.requires_dist = package.requires_dist;
+      server_options.wheels.push_back(spec);
+    }
+  } else {
+    for (std::uint64_t size : options.sizes_bytes) {
+      WheelSpec spec;
+      spec.name = package_name(size);
+      spec.size_bytes = size;
+      server_options.wheels.push_back(spec);
+    }
   }
   observer.preparing();
   auto server = FixtureServer::start(server_options);
@@ -527,6 +574,10 @@ Result<SuiteOutcome> run_suite(const RunOptions& options, Spawner& outer_spawner
   outcome.work_dir = *work_dir;
   Report& report = outcome.report;
   report.meta = make_meta(options);
+  for (const PackageSpec& package : options.packages) {
+    report.meta.packages.push_back(
+        PackageInfo{package.name, package.size_bytes, package.requires_dist});
+  }
   if (options.concurrency > 1) {
     report.meta.notes.push_back(fmt::format(
         "--concurrency {}: each run is {} copies at once on one cache dir, in one cgroup; peak "

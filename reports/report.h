@@ -112,6 +112,11 @@ struct RunRecord {
   /// What was measured but is not a figure, or could not be measured, one line each: a sampler
   /// that missed deadlines, a cgroup error, an orphan killed, a preload that failed...
   std::vector<std::string> notes;
+  /// Every request the run made of the index, by kind ("page": /simple/ pages, "metadata": PEP
+  /// 658 metadata files, "wheel": every wheel of the suite) and status. Empty in older reports.
+  std::map<std::string, std::map<int, std::uint64_t>> requests;
+  /// Index pages answered 200, by the representation served (PEP 691: the content type).
+  std::map<std::string, std::uint64_t> page_types;
 };
 
 /// Runs sharing (subject, phase, body size) form a scenario.
@@ -176,6 +181,13 @@ struct MethodAvailability {
   std::string detail;  ///< why not, or which interface (e.g. "cgroup v1 memory.max_usage_in_bytes")
 };
 
+/// A package of a suite's dependency tree, as the index served it.
+struct PackageInfo {
+  std::string name;
+  std::uint64_t size_bytes = 0;
+  std::vector<std::string> requires_dist;
+};
+
 struct ReportMeta {
   std::string peakbench_version;
   /// CMAKE_BUILD_TYPE of the peakbench that ran ("RelWithDebInfo", "Debug"); empty when unknown.
@@ -203,6 +215,8 @@ struct ReportMeta {
   std::vector<std::string> merged_shards;
   /// What applies to the whole report and is not a figure, one line each.
   std::vector<std::string> notes;
+  /// The suite's dependency tree, when it had one: the first package is what was installed.
+  std::vector<PackageInfo> packages;
 };
 
 struct Report {

@@ -82,6 +82,20 @@ Json meta_json(const ReportMeta& meta) {
   if (!meta.peakbench_commit.empty()) j["peakbench_commit"] = meta.peakbench_commit;
   if (!meta.git_checkout.empty()) j["git"]["checkout"] = meta.git_checkout;
   j["notes"] = meta.notes;
+  if (!meta.packages.empty()) {
+    Json packages = Json::array();
+    for (const PackageInfo& p : meta.packages) {
+      packages.push_back(
+          Json{{"name", p.name}, {"size_bytes", p.size_bytes}, {"requires", p.requires_dist}});
+    }
+    j["packages"] = std::move(packages);
+  }
+  return j;
+}
+
+Json statuses_json(const std::map<int, std::uint64_t>& counts) {
+  Json j = Json::object();
+  for (const auto& [status, count] : counts) j[std::to_string(status)] = count;
   return j;
 }
 
@@ -157,15 +171,17 @@ Json run_json(const RunRecord& run) {
   j["bytes_received"] = run.bytes_received;
   j["bytes_written"] = run.bytes_written;
   j["cache_outcome"] = run.cache_outcome;
-  Json requests = Json::object();
-  for (const auto& [status, count] : run.file_requests) {
-    requests[std::to_string(status)] = count;
-  }
-  j["file_requests"] = std::move(requests);
+  j["file_requests"] = statuses_json(run.file_requests);
   j["cache_bytes_on_disk"] = run.cache_bytes_on_disk;
   j["timeline"] = timeline_json(run.timeline);
   j["allocator"] = run.allocator;
   j["notes"] = run.notes;
+  if (!run.requests.empty()) {
+    Json requests = Json::object();
+    for (const auto& [kind, counts] : run.requests) requests[kind] = statuses_json(counts);
+    j["requests"] = std::move(requests);
+  }
+  if (!run.page_types.empty()) j["page_types"] = run.page_types;
   return j;
 }
 
@@ -431,9 +447,18 @@ ReportMeta read_meta(const Node& m) {
     }
   }
   meta.notes = m.strings_or_empty("notes");
+  if (m.has("packages")) {
+    const nlohmann::json& packages = m.array("packages");
+    for (std::size_t i = 0; i < packages.size(); ++i) {
+      const Node p(packages[i], fmt::format("{}[{}]", m.child("packages"), i));
+      p.only({"name", "size_bytes", "requires"});
+      meta.packages.push_back(
+          PackageInfo{p.str("name"), p.u64("size_bytes"), p.strings_or_empty("requires")});
+    }
+  }
   m.only({"peakbench_version", "git", "label", "host", "allocator", "methods", "started_at",
           "suite", "sample_interval_ms", "shard", "merged_shards", "notes", "build_type",
-          "page_cache", "peakbench_commit"});
+          "page_cache", "peakbench_commit", "packages"});
   return meta;
 }
 
@@ -470,6 +495,21 @@ std::vector<TimelinePoint> read_timeline(const Node& t) {
     timeline[i] = TimelinePoint{times[i].get<double>(), rss[i], anon[i], file[i], shmem[i]};
   }
   return timeline;
+}
+
+// {"200": 3, "304": 1}: HTTP status -> count.
+std::map<int, std::uint64_t> read_statuses(const Node& counts) {
+  std::map<int, std::uint64_t> out;
+  for (const auto& [status, count] : counts.json().items()) {
+    int code = 0;
+    const auto [end, ec] = std::from_chars(status.data(), status.data() + status.size(), code);
+    if (status.size() != 3 || ec != std::errc() || end != status.data() + status.size() ||
+        code < 100 || code > 599) {
+      throw BadField{fmt::format("{}: '{}' is not an HTTP status", counts.where(), status)};
+    }
+    out[code] = Node::as_u64(count, counts.child(status));
+  }
+  return out;
 }
 
 RunRecord read_run(const Node& r, int version) {
@@ -542,16 +582,21 @@ RunRecord read_run(const Node& r, int version) {
   run.bytes_received = r.u64_or("bytes_received", 0);
   run.bytes_written = r.u64_or("bytes_written", 0);
   run.cache_outcome = r.str_or("cache_outcome", "");
-  if (r.has("file_requests")) {
-    const Node requests = r.object("file_requests");
-    for (const auto& [status, count] : requests.json().items()) {
-      int code = 0;
-      const auto [end, ec] = std::from_chars(status.data(), status.data() + status.size(), code);
-      if (status.size() != 3 || ec != std::errc() || end != status.data() + status.size() ||
-          code < 100 || code > 599) {
-        throw BadField{fmt::format("{}: '{}' is not an HTTP status", requests.where(), status)};
+  if (r.has("file_requests")) run.file_requests = read_statuses(r.object("file_requests"));
+  if (r.has("requests")) {
+    const Node requests = r.object("requests");
+    for (const auto& [kind, counts] : requests.json().items()) {
+      if (kind != "page" && kind != "metadata" && kind != "wheel") {
+        throw BadField{
+            fmt::format("{}: unknown kind (page, metadata, wheel)", requests.child(kind))};
       }
-      run.file_requests[code] = Node::as_u64(count, requests.child(status));
+      run.requests[kind] = read_statuses(requests.object(kind.c_str()));
+    }
+  }
+  if (r.has("page_types")) {
+    const Node types = r.object("page_types");
+    for (const auto& [type, count] : types.json().items()) {
+      run.page_types[type] = Node::as_u64(count, types.child(type));
     }
   }
   run.cache_bytes_on_disk = r.u64_or("cache_bytes_on_disk", 0);
@@ -596,7 +641,9 @@ RunRecord read_run(const Node& r, int version) {
           "cache_bytes_on_disk",
           "timeline",
           "notes",
-          "allocator"});
+          "allocator",
+          "requests",
+          "page_types"});
   return run;
 }
 

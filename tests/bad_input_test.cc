@@ -54,6 +54,27 @@ class BadInput : public ::testing::Test {
     write(d / "newline-field.json", "{\"a\\nb\": 1}");
     write(d / "label-ff.json", "{\"label\": \"\\u0001\"}");
     write(d / "rules-newline.json", R"({"rules": [{"name": "a\nb", "max_peak": "x"}]})");
+    // Dependency trees ("packages"): one row per rule of resolve_packages.
+    const std::string dep = R"({"name": "dep", "size": "1MiB"})";
+    auto tree = [&](const std::string& name, const std::string& packages) {
+      write(d / (name + ".json"), R"({"packages": )" + packages + "}");
+    };
+    tree("pkg-ok", R"([{"name": "app", "size": "1MiB", "requires": ["dep"]}, )" + dep + "]");
+    tree("pkg-not-list", R"({"name": "a"})");
+    tree("pkg-empty", "[]");
+    tree("pkg-no-size", R"([{"name": "app"}])");
+    tree("pkg-no-name", R"([{"size": "1MiB"}])");
+    tree("pkg-unknown-field", R"([{"name": "app", "size": "1MiB", "extras": []}])");
+    tree("pkg-bad-name", R"([{"name": "-app", "size": "1MiB"}])");
+    tree("pkg-bad-size", R"([{"name": "app", "size": "12 parsecs"}])");
+    tree("pkg-small", R"([{"name": "app", "size": "1KiB"}])");
+    tree("pkg-twice", R"([{"name": "App_1", "size": "1MiB"}, {"name": "app-1", "size": "1MiB"}])");
+    tree("pkg-missing-dep", R"([{"name": "app", "size": "1MiB", "requires": ["nope"]}])");
+    tree("pkg-self", R"([{"name": "app", "size": "1MiB", "requires": ["APP"]}])");
+    tree("pkg-unreached", R"([{"name": "app", "size": "1MiB"}, )" + dep + "]");
+    tree("pkg-requires-number", R"([{"name": "app", "size": "1MiB", "requires": [1]}])");
+    write(d / "pkg-and-sizes.json",
+          R"({"sizes": ["1MiB"], "packages": [{"name": "app", "size": "1MiB"}]})");
     write(d / "file", "not a directory");
     fs::create_symlink("loop", d / "loop");
     write_edited_report(d / "unknown-key.json", "\"label\": \"ci-suite\",",
@@ -94,6 +115,30 @@ TEST_F(BadInput, EveryRowExitsTwoWithOneLine) {
       {"run suite newline field", {"run", "--suite", "{dir}/newline-field.json"}, {}, "a\\nb"},
       {"run suite label control", {"run", "--suite", "{dir}/label-ff.json"}, {}, "label"},
       {"run suite missing", {"run", "--suite", "{dir}/none.json"}},
+      {"run packages not a list", {"run", "--suite", "{dir}/pkg-not-list.json"}, {}, "packages"},
+      {"run packages empty", {"run", "--suite", "{dir}/pkg-empty.json"}, {}, "packages"},
+      {"run package no size", {"run", "--suite", "{dir}/pkg-no-size.json"}, {}, "size"},
+      {"run package no name", {"run", "--suite", "{dir}/pkg-no-name.json"}, {}, "name"},
+      {"run package unknown field",
+       {"run", "--suite", "{dir}/pkg-unknown-field.json"},
+       {},
+       "extras"},
+      {"run package bad name", {"run", "--suite", "{dir}/pkg-bad-name.json"}, {}, "-app"},
+      {"run package bad size", {"run", "--suite", "{dir}/pkg-bad-size.json"}, {}, "parsecs"},
+      {"run package too small", {"run", "--suite", "{dir}/pkg-small.json"}, {}, "smallest"},
+      {"run package twice", {"run", "--suite", "{dir}/pkg-twice.json"}, {}, "twice"},
+      {"run package missing dep", {"run", "--suite", "{dir}/pkg-missing-dep.json"}, {}, "nope"},
+      {"run package requires itself", {"run", "--suite", "{dir}/pkg-self.json"}, {}, "itself"},
+      {"run package unreached", {"run", "--suite", "{dir}/pkg-unreached.json"}, {}, "dep"},
+      {"run package requires number",
+       {"run", "--suite", "{dir}/pkg-requires-number.json"},
+       {},
+       "requires"},
+      {"run packages and sizes", {"run", "--suite", "{dir}/pkg-and-sizes.json"}, {}, "not both"},
+      {"run packages and --size",
+       {"run", "--suite", "{dir}/pkg-ok.json", "--size", "1MiB"},
+       {},
+       "not both"},
       {"run suite a directory", {"run", "--suite", "{dir}"}},
       // run: numbers and sizes
       {"run --sample-ms nan", {"run", "--sample-ms", "nan"}, {}, "--sample-ms"},
