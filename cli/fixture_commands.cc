@@ -81,6 +81,7 @@ struct ServeArgs {
   std::string bind = "127.0.0.1";
   std::string variant = "pypi";
   std::string fault = "none";
+  std::string suite;
 };
 
 ExitCode serve(const ServeArgs& args) {
@@ -99,13 +100,30 @@ ExitCode serve(const ServeArgs& args) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-  if (progress_enabled()) {
-    std::cerr << fmt::format("peakbench: preparing {} ({} bytes)\n", spec->name, spec->size_bytes);
-  }
   ServerOptions options;
   options.bind_address = args.bind;
   options.port = static_cast<std::uint16_t>(args.port);
   options.wheels = {*spec};
+  if (!args.suite.empty()) {
+    // A suite's dependency tree instead of the one wheel: what `peakbench run` would serve.
+    auto packages = read_suite_packages(args.suite);
+    if (!packages) return fail(ExitCode::usage, packages.message());
+    options.wheels.clear();
+    for (const PackageSpec& package : *packages) {
+      WheelSpec wheel;
+      wheel.name = package.name;
+      wheel.size_bytes = package.size_bytes;
+      wheel.requires_dist = package.requires_dist;
+      options.wheels.push_back(std::move(wheel));
+    }
+  }
+  if (progress_enabled()) {
+    std::cerr << fmt::format("peakbench: preparing {} ({} bytes){}\n", options.wheels[0].name,
+                             options.wheels[0].size_bytes,
+                             options.wheels.size() > 1
+                                 ? fmt::format(" and {} more wheels", options.wheels.size() - 1)
+                                 : "");
+  }
   options.hash_cache_dir = hash_cache_dir(args.wheel);
   options.variant = *variant;
   options.faults = *faults;
@@ -139,7 +157,9 @@ ExitCode write_wheel(const WheelCommandArgs& args) {
 void add_fixture_commands(Commands& commands) {
   auto serve_args = std::make_shared<ServeArgs>();
   CLI::App* serve_cmd =
-      commands.add("serve", "serve a synthetic wheel from a PEP 503 index until SIGINT/SIGTERM",
+      commands.add("serve",
+                   "serve synthetic wheels from a PyPI-like index (PEP 503/691, PEP 658 "
+                   "metadata) until SIGINT/SIGTERM",
                    [serve_args] { return serve(*serve_args); });
   serve_cmd->add_option("--size", serve_args->wheel.size, "wheel size, e.g. 500MiB, 1GiB")
       ->capture_default_str();
@@ -158,6 +178,9 @@ void add_fixture_commands(Commands& commands) {
                    "fault on file downloads, to reproduce one by hand: none, cut=BYTES, "
                    "length=BYTES, stall=MS, status=CODE (comma-separated)")
       ->capture_default_str();
+  serve_cmd->add_option("--suite", serve_args->suite,
+                        "serve the dependency tree of this suite's \"packages\" instead of one "
+                        "wheel (e.g. scenarios/deps.json)");
   add_wheel_options(serve_cmd, serve_args->wheel);
 
   auto wheel_args = std::make_shared<WheelCommandArgs>();

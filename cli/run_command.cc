@@ -175,7 +175,7 @@ void add_run_command(Commands& commands) {
       commands.add("run", "Measure every scenario of a suite, each in its own child process",
                    [command_args] { return peakbench::run(*command_args); });
   run->add_option("--suite", args->suite,
-                  "Suite file (JSON), or the name of an installed one: default, ci, pip")
+                  "Suite file (JSON), or the name of an installed one: default, ci, pip, deps")
       ->check(kNotEmpty);
   run->add_option("--size", args->sizes, "Wheel sizes, comma-separated (default 500MiB)")
       ->check(kNotEmpty);

@@ -580,6 +580,17 @@ Result<RunOptions> resolve_run_options(const RunArgs& args) {
   return options;
 }
 
+Result<std::vector<PackageSpec>> read_suite_packages(const std::filesystem::path& suite) {
+  auto read = read_suite(suite);
+  if (!read) return read.status();
+  if (read->packages.empty())
+    return Status::Error(fmt::format("suite {} lists no \"packages\"", suite.string()));
+  auto packages = resolve_packages(read->packages);
+  if (!packages)
+    return Status::Error(fmt::format("suite {}: {}", suite.string(), packages.message()));
+  return packages;
+}
+
 bool RunOptions::has_dependencies() const {
   for (const PackageSpec& package : packages) {
     if (!package.requires_dist.empty()) return true;

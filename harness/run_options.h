@@ -162,4 +162,8 @@ struct RunArgs {
 /// "requires": ["dep-01"]}, {"name": "dep-01", "size": "8MiB"}]} ("packages" replaces "sizes").
 Result<RunOptions> resolve_run_options(const RunArgs& args);
 
+/// The dependency tree of a suite file, checked as resolve_run_options checks it (for `peakbench
+/// serve --suite`); a suite without "packages" is an error naming it.
+Result<std::vector<PackageSpec>> read_suite_packages(const std::filesystem::path& suite);
+
 }  // namespace peakbench

@@ -256,7 +256,20 @@ static std::vector<std::string> field_notes(const Report& report, const Scenario
     const bool concurrent = std::any_of(run.notes.begin(), run.notes.end(), [](const auto& n) {
       return n.find("copies at once") != std::string::npos;
     });
-    if (!run.ok || concurrent) continue;
+    if (!run.ok) continue;
+    if (!report.meta.packages.empty()) {
+      // A dependency tree: what the run asked of the index (the requests per phase).
+      auto ok_requests = [&](const char* kind) {
+        std::uint64_t n = 0;
+        if (auto it = run.requests.find(kind); it != run.requests.end()) {
+          for (const auto& [status, count] : it->second) n += status / 100 == 2 ? count : 0;
+        }
+        return n;
+      };
+      add(fmt::format("{}/{} wheels, {} metadata, {} pages", ok_requests("wheel"),
+                      report.meta.packages.size(), ok_requests("metadata"), ok_requests("page")));
+    }
+    if (concurrent) continue;
     if (run.sampled_peak_shmem && run.sampled_peak_shmem->bytes > run.body_bytes / 2) {
       add("body-sized peak in shmem");
     } else if (run.sampled_peak_file && run.sampled_peak_file->bytes > run.body_bytes / 2) {
@@ -375,7 +388,8 @@ Table build_report_table(const Report& report) {
   table.notes.push_back(
       "Peak RSS: median over the successful runs, one method per scenario: a built-in subject's "
       "own VmHWM maximum across its per-phase resets (self), any other client's largest process "
-      "of its tree (taskstats, or wait4's kernel-hwm without it). KB = 1024 bytes, as /usr/bin/time "
+      "of its tree (taskstats, or wait4's kernel-hwm without it). KB = 1024 bytes, as "
+      "/usr/bin/time "
       "reports. ×B = (peak - base) / body size, base = the subject's RSS at its start, or for "
       "other clients the intercept of a fit over the body sizes.");
   if (any_upper_bound) {
