@@ -26,14 +26,8 @@ constexpr std::uint64_t kMiB = std::uint64_t{1} << 20;
 class FetchServerTest : public ::testing::TestWithParam<Strategy> {
  protected:
   void SetUp() override {
-    ServerOptions options;
-    WheelSpec spec;
-    spec.size_bytes = 16 * kMiB + 123;
-    spec.seed = 7;
-    options.wheels = {spec};
-    auto started = FixtureServer::start(options);
-    ASSERT_TRUE(started.ok()) << started.message();
-    server_ = std::move(*started);
+    server_ = testing::start_server(16 * kMiB + 123, 7);
+    ASSERT_TRUE(server_);
     url_ = server_->file_url();
     auto parsed = parse_fetch_url(url_);
     ASSERT_TRUE(parsed.ok()) << parsed.message();
