@@ -29,15 +29,27 @@ struct FetchRun {
   std::vector<std::string> errors;    ///< stderr lines that are errors
 };
 
+struct FetchExtras {
+  std::filesystem::path out;      ///< `--out`, when not empty
+  std::vector<std::string> args;  ///< more `peakbench fetch` arguments
+  /// When not 0, run under timeout(1): a hang then fails the test (exit 124) instead of
+  /// blocking the suite.
+  int timeout_s = 0;
+};
+
+/// `peakbench fetch --stats --strategy S --cache-dir DIR [EXTRAS] URL`, its `--stats` line
+/// parsed and its warning and error lines sorted out of stderr.
 inline FetchRun run_fetch(Strategy strategy, const std::filesystem::path& cache_dir,
-                          const std::string& url, const std::filesystem::path& out = {}) {
-  std::vector<std::string> argv = {
-      PEAKBENCH_EXE, "fetch",           "--stats", "--strategy", std::string(to_string(strategy)),
-      "--cache-dir", cache_dir.string()};
-  if (!out.empty()) {
+                          const std::string& url, const FetchExtras& extras = {}) {
+  std::vector<std::string> argv;
+  if (extras.timeout_s > 0) argv = {"/usr/bin/timeout", std::to_string(extras.timeout_s)};
+  argv.insert(argv.end(), {PEAKBENCH_EXE, "fetch", "--stats", "--strategy",
+                           std::string(to_string(strategy)), "--cache-dir", cache_dir.string()});
+  if (!extras.out.empty()) {
     argv.push_back("--out");
-    argv.push_back(out.string());
+    argv.push_back(extras.out.string());
   }
+  argv.insert(argv.end(), extras.args.begin(), extras.args.end());
   argv.push_back(url);
   FetchRun run;
   run.child = spawn_and_wait(argv);
@@ -50,6 +62,14 @@ inline FetchRun run_fetch(Strategy strategy, const std::filesystem::path& cache_
     if (line.starts_with("peakbench: error: ")) run.errors.push_back(line);
   }
   return run;
+}
+
+/// run_fetch with `--out OUT` (none when `out` is empty).
+inline FetchRun run_fetch(Strategy strategy, const std::filesystem::path& cache_dir,
+                          const std::string& url, const std::filesystem::path& out) {
+  FetchExtras extras;
+  extras.out = out;
+  return run_fetch(strategy, cache_dir, url, extras);
 }
 
 /// Regular files under `dir`, recursively, sorted (an absent dir has none).
