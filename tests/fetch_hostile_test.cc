@@ -38,30 +38,13 @@ testing::FetchExtras under_timeout(std::vector<std::string> args = {}) {
   return extras;
 }
 
-class HostileCacheTest : public ::testing::TestWithParam<Strategy> {
+class HostileCacheTest : public testing::FetchCacheTest {
  protected:
-  void SetUp() override {
-    server_ = testing::start_server(16 * kMiB + 77, 11);
-    ASSERT_TRUE(server_);
-    url_ = server_->file_url();
-    auto parsed = parse_fetch_url(url_);
-    ASSERT_TRUE(parsed.ok());
-    key_hex_ = parsed->key_hex;
-    cache_ = dir_.path() / "cache";
-  }
+  void SetUp() override { start(16 * kMiB + 77, 11); }
 
-  Strategy strategy() const { return GetParam(); }
-  fs::path store_dir() const {
-    return cache_ / (strategy() == Strategy::whole_body ? kWholeBodyDir : kStreamingDir);
-  }
-  fs::path entry_file() const { return entry_path(store_dir(), key_hex_); }
-  fs::path body_file() const { return fs::path(entry_file()) += ".body"; }
   FetchRun fetch(const std::vector<std::string>& extra = {}) {
     return testing::run_fetch(strategy(), cache_, url_, under_timeout(extra));
   }
-  std::uint64_t file_requests(int status) const { return server_->counts().file_requests(status); }
-  const std::string& wheel_sha256() const { return server_->wheel()->sha256_hex(); }
-
   /// The stored entry with `change` applied to its response and body, written back in place.
   void rewrite_entry(
       const std::function<void(CachedResponse&, std::span<const std::byte>&)>& change) {
@@ -97,12 +80,6 @@ class HostileCacheTest : public ::testing::TestWithParam<Strategy> {
     EXPECT_EQ(run.stats["sha256"], wheel_sha256());
     EXPECT_EQ(file_requests(200), 1u);
   }
-
-  testing::TempDir dir_;
-  std::unique_ptr<FixtureServer> server_;
-  std::string url_;
-  std::string key_hex_;
-  fs::path cache_;
 };
 
 TEST_P(HostileCacheTest, BodyShorterThanItsStoredContentLengthIsAMissWithOneWarning) {

@@ -1,15 +1,22 @@
 #pragma once
 // Running `peakbench fetch` as the child it is in a measurement, for the strategy tests.
 
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <ostream>
 #include <string>
 #include <vector>
 
+#include "fixtures/server.h"
+#include "fixtures/test_support.h"
+#include "scenarios/cache_entry.h"
+#include "scenarios/cache_store.h"
 #include "scenarios/strategy.h"
 #include "tests/spawn.h"
 
@@ -71,6 +78,37 @@ inline FetchRun run_fetch(Strategy strategy, const std::filesystem::path& cache_
   extras.out = out;
   return run_fetch(strategy, cache_dir, url, extras);
 }
+
+/// The fixture of the cache-state tests: a fixture server with one wheel, its URL and cache
+/// key, and a cache directory, for the strategy that is the test's parameter. A derived SetUp
+/// calls start().
+class FetchCacheTest : public ::testing::TestWithParam<Strategy> {
+ protected:
+  void start(std::uint64_t wheel_bytes, std::uint64_t seed) {
+    server_ = start_server(wheel_bytes, seed);
+    ASSERT_TRUE(server_);
+    url_ = server_->file_url();
+    auto parsed = parse_fetch_url(url_);
+    ASSERT_TRUE(parsed.ok()) << parsed.message();
+    key_hex_ = parsed->key_hex;
+    cache_ = dir_.path() / "cache";
+  }
+
+  Strategy strategy() const { return GetParam(); }
+  std::filesystem::path store_dir() const {
+    return cache_ / (strategy() == Strategy::whole_body ? kWholeBodyDir : kStreamingDir);
+  }
+  std::filesystem::path entry_file() const { return entry_path(store_dir(), key_hex_); }
+  std::filesystem::path body_file() const { return std::filesystem::path(entry_file()) += ".body"; }
+  std::uint64_t file_requests(int status) const { return server_->counts().file_requests(status); }
+  const std::string& wheel_sha256() const { return server_->wheel()->sha256_hex(); }
+
+  TempDir dir_;
+  std::unique_ptr<FixtureServer> server_;
+  std::string url_;
+  std::string key_hex_;
+  std::filesystem::path cache_;
+};
 
 /// Regular files under `dir`, recursively, sorted (an absent dir has none).
 inline std::vector<std::filesystem::path> files_under(const std::filesystem::path& dir) {
