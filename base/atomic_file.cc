@@ -18,17 +18,17 @@ std::atomic<unsigned> g_tmp_counter{0};
 Result<AtomicFile> AtomicFile::create(const std::filesystem::path& path) {
   std::filesystem::path tmp = path;
   tmp += fmt::format(".tmp-{}-{}", ::getpid(), g_tmp_counter++);
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
+  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  if (!fd) {
     return Status::Error(fmt::format("cannot write {}: {}", path.string(), std::strerror(errno)));
   }
-  return AtomicFile(path, std::move(tmp), fd);
+  return AtomicFile(path, std::move(tmp), std::move(fd));
 }
 
 AtomicFile::AtomicFile(AtomicFile&& other) noexcept
     : path_(std::move(other.path_)),
       tmp_(std::move(other.tmp_)),
-      fd_(std::exchange(other.fd_, -1)),
+      fd_(std::move(other.fd_)),
       written_(other.written_) {
   other.tmp_.clear();
 }
@@ -38,7 +38,7 @@ AtomicFile& AtomicFile::operator=(AtomicFile&& other) noexcept {
     abandon();
     path_ = std::move(other.path_);
     tmp_ = std::move(other.tmp_);
-    fd_ = std::exchange(other.fd_, -1);
+    fd_ = std::move(other.fd_);
     written_ = other.written_;
     other.tmp_.clear();
   }
@@ -48,11 +48,11 @@ AtomicFile& AtomicFile::operator=(AtomicFile&& other) noexcept {
 AtomicFile::~AtomicFile() { abandon(); }
 
 Status AtomicFile::write(std::span<const std::byte> bytes) {
-  if (fd_ < 0) return Status::Error(fmt::format("cannot write {}: file closed", path_.string()));
+  if (!fd_) return Status::Error(fmt::format("cannot write {}: file closed", path_.string()));
   const std::byte* p = bytes.data();
   std::size_t left = bytes.size();
   while (left > 0) {
-    const ssize_t n = ::write(fd_, p, left);
+    const ssize_t n = ::write(fd_.get(), p, left);
     if (n < 0) {
       if (errno == EINTR) continue;
       return Status::Error(
@@ -66,17 +66,19 @@ Status AtomicFile::write(std::span<const std::byte> bytes) {
 }
 
 Status AtomicFile::commit() {
-  if (fd_ < 0) return Status::Error(fmt::format("cannot write {}: file closed", path_.string()));
-  const int fd = std::exchange(fd_, -1);
+  if (!fd_) return Status::Error(fmt::format("cannot write {}: file closed", path_.string()));
+  UniqueFd fd = std::move(fd_);
   // As pip's adjacent_tmp_file: the bytes reach the disk before the name points at them, so a
   // power cut leaves the old file or the whole new one, never a new name over missing data.
-  if (::fsync(fd) != 0) {
+  if (::fsync(fd.get()) != 0) {
     const int err = errno;
-    ::close(fd);
+    fd.reset();
     ::unlink(tmp_.c_str());
     return Status::Error(fmt::format("cannot write {}: {}", path_.string(), std::strerror(err)));
   }
-  if (::close(fd) != 0) {
+  // close() reports a failed delayed write, so its result is checked: closed here, not by
+  // ~UniqueFd.
+  if (::close(fd.release()) != 0) {
     const int err = errno;
     ::unlink(tmp_.c_str());
     return Status::Error(fmt::format("cannot write {}: {}", path_.string(), std::strerror(err)));
@@ -91,16 +93,13 @@ Status AtomicFile::commit() {
   // And the rename itself reaches the disk: the directory's entry is data too. A failure here
   // leaves a complete file in place; it only weakens durability, so it is not an error.
   const std::filesystem::path dir = path_.has_parent_path() ? path_.parent_path() : ".";
-  const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd >= 0) {
-    (void)::fsync(dir_fd);
-    ::close(dir_fd);
-  }
+  const UniqueFd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir_fd) (void)::fsync(dir_fd.get());
   return Status::Ok();
 }
 
 void AtomicFile::abandon() {
-  if (fd_ >= 0) ::close(std::exchange(fd_, -1));
+  fd_.reset();
   if (!tmp_.empty()) {
     ::unlink(tmp_.c_str());
     tmp_.clear();

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "base/status.h"
+#include "base/unique_fd.h"
 
 namespace peakbench {
 
@@ -37,11 +38,11 @@ class AtomicFile {
   const std::filesystem::path& path() const { return path_; }
 
  private:
-  AtomicFile(std::filesystem::path path, std::filesystem::path tmp, int fd)
-      : path_(std::move(path)), tmp_(std::move(tmp)), fd_(fd) {}
+  AtomicFile(std::filesystem::path path, std::filesystem::path tmp, UniqueFd fd)
+      : path_(std::move(path)), tmp_(std::move(tmp)), fd_(std::move(fd)) {}
   std::filesystem::path path_;
   std::filesystem::path tmp_;
-  int fd_ = -1;
+  UniqueFd fd_;
   std::uint64_t written_ = 0;
 };
 

@@ -65,8 +65,15 @@ void BM_Fetch(benchmark::State& state) {
     state.SkipWithError(server.message().c_str());
     return;
   }
-  const fs::path dir =
-      fs::temp_directory_path() / ("peakbench-fetch-bench-" + std::to_string(::getpid()));
+  // The error_code overloads: a TMPDIR that names no directory, or a cache that cannot be
+  // removed, ends this benchmark with its reason instead of an uncaught filesystem_error.
+  std::error_code ec;
+  const fs::path tmp = fs::temp_directory_path(ec);
+  if (ec) {
+    state.SkipWithError(("no temporary directory: " + ec.message()).c_str());
+    return;
+  }
+  const fs::path dir = tmp / ("peakbench-fetch-bench-" + std::to_string(::getpid()));
   peakbench::FetchOptions fetch_options;
   fetch_options.strategy = strategy;
   fetch_options.cache_dir = dir;
@@ -76,14 +83,18 @@ void BM_Fetch(benchmark::State& state) {
   for (auto _ : state) {
     if (!warm) {
       state.PauseTiming();
-      fs::remove_all(dir);
+      fs::remove_all(dir, ec);
       state.ResumeTiming();
+      if (ec) {
+        state.SkipWithError(("cannot empty " + dir.string() + ": " + ec.message()).c_str());
+        break;
+      }
     }
     auto result = peakbench::fetch(fetch_options, probe);
     if (!result.ok()) state.SkipWithError(result.message().c_str());
     benchmark::DoNotOptimize(result);
   }
-  fs::remove_all(dir);
+  fs::remove_all(dir, ec);
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * (32 << 20));
 }
 BENCHMARK(BM_Fetch)

@@ -3,20 +3,11 @@
 
 #include "cli/progress_line.h"
 
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <pty.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
-#include "fixtures/test_support.h"
 #include "tests/run_peakbench.h"
 
 namespace peakbench {
@@ -49,118 +40,50 @@ TEST(ProgressText, HasNoEtaBeforeARunFinishedAndFitsTheTerminal) {
   EXPECT_EQ(format_progress(state, 20).size(), 20u);
 }
 
-struct PtyRun {
-  int exit_status = -1;
-  std::string terminal;  // what went to stderr (the pseudo-terminal)
-  std::string out;       // stdout (a file)
-};
-
-// The real binary with stderr on a pseudo-terminal (or on a file when `tty` is false).
-PtyRun run_on_terminal(const std::vector<std::string>& args, bool tty,
-                       const std::vector<std::string>& env_extra) {
-  testing::TempDir dir("progress");
-  const std::string out_path = (dir / "out").string();
-  const std::string err_path = (dir / "err").string();
-  int master = -1, slave = -1;
-  if (tty && ::openpty(&master, &slave, nullptr, nullptr, nullptr) != 0) return {};
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                   0644);
-  if (tty) {
-    posix_spawn_file_actions_adddup2(&actions, slave, 2);
-    posix_spawn_file_actions_addclose(&actions, master);
-  } else {
-    posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                     0644);
-  }
-  std::vector<std::string> argv_strings{PEAKBENCH_EXE};
-  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (std::string& a : argv_strings) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  std::vector<std::string> env_strings;
-  for (char** e = environ; *e != nullptr; ++e) {
-    const std::string entry(*e);
-    if (entry.rfind("CI=", 0) == 0 || entry.rfind("GITHUB_STEP_SUMMARY=", 0) == 0) continue;
-    env_strings.push_back(entry);
-  }
-  env_strings.insert(env_strings.end(), env_extra.begin(), env_extra.end());
-  std::vector<char*> envp;
-  for (std::string& e : env_strings) envp.push_back(e.data());
-  envp.push_back(nullptr);
-
-  PtyRun result;
-  pid_t pid = 0;
-  const bool spawned =
-      posix_spawn(&pid, PEAKBENCH_EXE, &actions, nullptr, argv.data(), envp.data()) == 0;
-  posix_spawn_file_actions_destroy(&actions);
-  std::thread reader;
-  if (tty) {
-    ::close(slave);  // the child holds the only copy: EOF (EIO) once it exits
-    reader = std::thread([&] {
-      char buf[4096];
-      for (;;) {
-        const ssize_t n = ::read(master, buf, sizeof buf);
-        if (n > 0) {
-          result.terminal.append(buf, static_cast<std::size_t>(n));
-        } else if (n < 0 && errno == EINTR) {
-          continue;
-        } else {
-          break;
-        }
-      }
-    });
-  }
-  if (spawned) {
-    int status = 0;
-    if (::waitpid(pid, &status, 0) == pid && WIFEXITED(status))
-      result.exit_status = WEXITSTATUS(status);
-  }
-  if (tty) {
-    reader.join();
-    ::close(master);
-  } else {
-    result.terminal = testing::slurp(err_path);
-  }
-  result.out = testing::slurp(out_path);
-  return result;
+// The real binary with stderr on a pseudo-terminal (or on a file when `tty` is false), with no
+// CI in its environment unless `env` sets it.
+testing::CliResult run_on_terminal(const std::vector<std::string>& args, bool tty,
+                                   const std::vector<std::string>& env) {
+  testing::CliOptions options;
+  options.env = env;
+  options.unset = {"CI"};
+  options.stderr_on_terminal = tty;
+  return testing::run_peakbench(args, options);
 }
 
 const std::vector<std::string> kTinyRun{"run",    "--strategy", "streaming", "--phase", "cold",
                                         "--size", "16MiB",      "--repeat",  "1"};
 
 TEST(ProgressOnATerminal, ShowsTheLiveLineThenTheRunsResult) {
-  const PtyRun run = run_on_terminal(kTinyRun, true, {});
-  ASSERT_EQ(run.exit_status, 0) << run.terminal;
+  const testing::CliResult run = run_on_terminal(kTinyRun, true, {});
+  ASSERT_EQ(run.exit_status, 0) << run.err;
   // The live line, drawn when the run starts: the bytes of the wheel, the position and the ETA.
-  EXPECT_NE(run.terminal.find("[1/1] streaming cold"), std::string::npos) << run.terminal;
-  EXPECT_NE(run.terminal.find("/16.0 MiB"), std::string::npos) << run.terminal;
-  EXPECT_NE(run.terminal.find("ETA"), std::string::npos) << run.terminal;
-  EXPECT_NE(run.terminal.find("\r\033[K"), std::string::npos) << "redrawn in place";
+  EXPECT_NE(run.err.find("[1/1] streaming cold"), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("/16.0 MiB"), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("ETA"), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("\r\033[K"), std::string::npos) << "redrawn in place";
   // Then the finished line, and the table on stdout only.
-  EXPECT_NE(run.terminal.find("MiB peak, 16.0 MiB received"), std::string::npos) << run.terminal;
-  EXPECT_EQ(run.terminal.find("| subject"), std::string::npos) << run.terminal;
+  EXPECT_NE(run.err.find("MiB peak, 16.0 MiB received"), std::string::npos) << run.err;
+  EXPECT_EQ(run.err.find("| subject"), std::string::npos) << run.err;
   EXPECT_NE(run.out.find("streaming"), std::string::npos) << run.out;
 }
 
 TEST(ProgressOnATerminal, IsSilentWithQuietOrWhenCiIsSet) {
-  const PtyRun ci = run_on_terminal(kTinyRun, true, {"CI=true"});
-  ASSERT_EQ(ci.exit_status, 0) << ci.terminal;
-  EXPECT_EQ(ci.terminal.find("[1/1]"), std::string::npos) << ci.terminal;
+  const testing::CliResult ci = run_on_terminal(kTinyRun, true, {"CI=true"});
+  ASSERT_EQ(ci.exit_status, 0) << ci.err;
+  EXPECT_EQ(ci.err.find("[1/1]"), std::string::npos) << ci.err;
   std::vector<std::string> quiet = kTinyRun;
   quiet.push_back("--quiet");
-  const PtyRun q = run_on_terminal(quiet, true, {});
-  ASSERT_EQ(q.exit_status, 0) << q.terminal;
-  EXPECT_EQ(q.terminal.find("[1/1]"), std::string::npos) << q.terminal;
-  EXPECT_EQ(q.terminal.find("preparing"), std::string::npos) << q.terminal;
+  const testing::CliResult q = run_on_terminal(quiet, true, {});
+  ASSERT_EQ(q.exit_status, 0) << q.err;
+  EXPECT_EQ(q.err.find("[1/1]"), std::string::npos) << q.err;
+  EXPECT_EQ(q.err.find("preparing"), std::string::npos) << q.err;
 }
 
 TEST(ProgressOffATerminal, PrintsNothingToAFile) {
-  const PtyRun run = run_on_terminal(kTinyRun, false, {});
-  ASSERT_EQ(run.exit_status, 0) << run.terminal;
-  EXPECT_EQ(run.terminal, "") << "stderr is not a terminal: no progress";
+  const testing::CliResult run = run_on_terminal(kTinyRun, false, {});
+  ASSERT_EQ(run.exit_status, 0) << run.err;
+  EXPECT_EQ(run.err, "") << "stderr is not a terminal: no progress";
   EXPECT_NE(run.out.find("streaming"), std::string::npos) << run.out;
 }
 

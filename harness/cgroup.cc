@@ -16,6 +16,8 @@
 #include <thread>
 #include <vector>
 
+#include "base/unique_fd.h"
+
 namespace peakbench {
 namespace fs = std::filesystem;
 namespace {
@@ -23,13 +25,13 @@ namespace {
 std::string errno_text() { return std::strerror(errno); }
 
 Status write_text(const fs::path& file, std::string_view text) {
-  int fd = ::open(file.c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd < 0) {
+  UniqueFd fd(::open(file.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!fd) {
     return Status::Error("cannot open " + file.string() + ": " + errno_text());
   }
-  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  bool ok = ::write(fd.get(), text.data(), text.size()) == static_cast<ssize_t>(text.size());
   std::string why = ok ? "" : errno_text();
-  ::close(fd);
+  fd.reset();
   if (!ok) {
     return Status::Error("cannot write " + file.string() + ": " + why);
   }

@@ -10,6 +10,8 @@
 #include <fstream>
 #include <thread>
 
+#include "base/unique_fd.h"
+
 namespace peakbench {
 namespace {
 
@@ -28,11 +30,8 @@ std::optional<pid_t> leading_pid(std::string_view text, char separator) {
 // rmdir of a cgroup whose last process has just exited can see EBUSY for a moment.
 bool remove_cgroup(const fs::path& dir, bool v1, std::string& error) {
   if (v1) {
-    const int fd = ::open((dir / "memory.force_empty").c_str(), O_WRONLY | O_CLOEXEC);
-    if (fd >= 0) {
-      (void)!::write(fd, "0", 1);
-      ::close(fd);
-    }
+    const UniqueFd fd(::open((dir / "memory.force_empty").c_str(), O_WRONLY | O_CLOEXEC));
+    if (fd) (void)!::write(fd.get(), "0", 1);
   }
   for (int attempt = 0; attempt < 20; ++attempt) {
     if (::rmdir(dir.c_str()) == 0 || errno == ENOENT) return true;

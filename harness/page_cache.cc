@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "base/unique_fd.h"
+
 namespace peakbench {
 namespace fs = std::filesystem;
 
@@ -23,17 +25,6 @@ Result<PageCachePolicy> parse_page_cache_policy(std::string_view name) {
   return Status::Error("bad --page-cache '" + std::string(name) + "': choose keep or drop");
 }
 
-namespace {
-
-struct Fd {
-  int fd = -1;
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
-
-}  // namespace
-
 Result<std::uint64_t> evict_page_cache(const fs::path& dir) {
   std::uint64_t evicted = 0;
   std::error_code ec;
@@ -41,13 +32,13 @@ Result<std::uint64_t> evict_page_cache(const fs::path& dir) {
        !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
     std::error_code type_ec;
     if (!it->is_regular_file(type_ec)) continue;
-    Fd file{::open(it->path().c_str(), O_RDONLY | O_CLOEXEC)};
-    if (file.fd < 0) {
+    const UniqueFd file(::open(it->path().c_str(), O_RDONLY | O_CLOEXEC));
+    if (!file) {
       return Status::Error("cannot open " + it->path().string() + ": " + std::strerror(errno));
     }
     // Dirty pages are not dropped; write them first.
-    ::fdatasync(file.fd);
-    int rc = ::posix_fadvise(file.fd, 0, 0, POSIX_FADV_DONTNEED);
+    ::fdatasync(file.get());
+    int rc = ::posix_fadvise(file.get(), 0, 0, POSIX_FADV_DONTNEED);
     if (rc != 0) {
       return Status::Error("cannot evict " + it->path().string() + ": " + std::strerror(rc));
     }
@@ -60,17 +51,17 @@ Result<std::uint64_t> evict_page_cache(const fs::path& dir) {
 }
 
 Result<std::uint64_t> resident_page_cache_bytes(const fs::path& path) {
-  Fd file{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
-  if (file.fd < 0) {
+  const UniqueFd file(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!file) {
     return Status::Error("cannot open " + path.string() + ": " + std::strerror(errno));
   }
   struct stat st {};
-  if (::fstat(file.fd, &st) != 0) {
+  if (::fstat(file.get(), &st) != 0) {
     return Status::Error("cannot stat " + path.string() + ": " + std::strerror(errno));
   }
   if (st.st_size == 0) return std::uint64_t{0};
   const std::size_t length = static_cast<std::size_t>(st.st_size);
-  void* map = ::mmap(nullptr, length, PROT_READ, MAP_SHARED, file.fd, 0);
+  void* map = ::mmap(nullptr, length, PROT_READ, MAP_SHARED, file.get(), 0);
   if (map == MAP_FAILED) {
     return Status::Error("cannot map " + path.string() + ": " + std::strerror(errno));
   }

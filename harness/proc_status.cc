@@ -7,8 +7,11 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <string_view>
+
+#include "base/unique_fd.h"
 
 namespace peakbench {
 namespace {
@@ -48,8 +51,8 @@ std::uint64_t kb_value(std::string_view rest) {
 
 // Appends the PIDs listed in one /proc/PID/task/TID/children file ("12 34 56 ").
 void append_children(const char* path, std::vector<pid_t>& out) {
-  int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
+  const UniqueFd fd(::open(path, O_RDONLY | O_CLOEXEC));
+  if (!fd) {
     return;
   }
   // 4 KiB holds some 500 children; a larger family spills into a string.
@@ -61,13 +64,12 @@ void append_children(const char* path, std::vector<pid_t>& out) {
       spill.append(buf, used);
       used = 0;
     }
-    const std::size_t n = read_some(fd, buf + used, sizeof buf - used);
+    const std::size_t n = read_some(fd.get(), buf + used, sizeof buf - used);
     if (n == 0) {
       break;
     }
     used += n;
   }
-  ::close(fd);
   std::string_view text(buf, used);
   if (!spill.empty()) {
     spill.append(buf, used);
@@ -96,13 +98,13 @@ std::optional<ProcMemory> read_proc_memory(pid_t pid) {
   } else {
     std::snprintf(path, sizeof path, "/proc/%d/status", static_cast<int>(pid));
   }
-  int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
+  UniqueFd fd(::open(path, O_RDONLY | O_CLOEXEC));
+  if (!fd) {
     return std::nullopt;
   }
   char buf[kStatusBufferBytes];
-  const std::size_t used = read_some(fd, buf, sizeof buf);
-  ::close(fd);
+  const std::size_t used = read_some(fd.get(), buf, sizeof buf);
+  fd.reset();
   // A process that vanished between open and read (ESRCH) reads as nothing.
   if (used == 0) {
     return std::nullopt;
@@ -140,24 +142,28 @@ std::optional<ProcMemory> read_proc_memory(pid_t pid) {
 }
 
 bool reset_own_hwm() {
-  int fd = ::open("/proc/self/clear_refs", O_WRONLY | O_CLOEXEC);
-  if (fd < 0) {
+  const UniqueFd fd(::open("/proc/self/clear_refs", O_WRONLY | O_CLOEXEC));
+  if (!fd) {
     return false;
   }
   // 5 resets the peak RSS (Documentation/admin-guide/mm/soft-dirty and proc.rst).
-  bool ok = ::write(fd, "5", 1) == 1;
-  ::close(fd);
-  return ok;
+  return ::write(fd.get(), "5", 1) == 1;
 }
+
+namespace {
+struct CloseDir {
+  void operator()(DIR* dir) const { ::closedir(dir); }
+};
+}  // namespace
 
 void append_children_of(pid_t pid, std::vector<pid_t>& out) {
   char path[64];
   std::snprintf(path, sizeof path, "/proc/%d/task", static_cast<int>(pid));
-  DIR* dir = ::opendir(path);
+  const std::unique_ptr<DIR, CloseDir> dir(::opendir(path));
   if (dir == nullptr) {
     return;
   }
-  while (dirent* entry = ::readdir(dir)) {
+  while (dirent* entry = ::readdir(dir.get())) {
     if (entry->d_name[0] < '0' || entry->d_name[0] > '9') {
       continue;
     }
@@ -166,19 +172,18 @@ void append_children_of(pid_t pid, std::vector<pid_t>& out) {
                   entry->d_name);
     append_children(children, out);
   }
-  ::closedir(dir);
 }
 
 std::optional<pid_t> read_parent_pid(pid_t pid) {
   char path[64];
   std::snprintf(path, sizeof path, "/proc/%d/stat", static_cast<int>(pid));
-  int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
+  UniqueFd fd(::open(path, O_RDONLY | O_CLOEXEC));
+  if (!fd) {
     return std::nullopt;
   }
   char buf[512];
-  std::size_t n = read_some(fd, buf, sizeof buf);
-  ::close(fd);
+  std::size_t n = read_some(fd.get(), buf, sizeof buf);
+  fd.reset();
   // "PID (COMM) STATE PPID ...": COMM may hold spaces and parentheses, so split at the last ')'.
   std::string_view text(buf, n);
   std::size_t close = text.rfind(')');
@@ -201,13 +206,13 @@ std::optional<pid_t> read_parent_pid(pid_t pid) {
 std::string read_comm(pid_t pid) {
   char path[64];
   std::snprintf(path, sizeof path, "/proc/%d/comm", static_cast<int>(pid));
-  int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
+  UniqueFd fd(::open(path, O_RDONLY | O_CLOEXEC));
+  if (!fd) {
     return {};
   }
   char buf[64];
-  std::size_t n = read_some(fd, buf, sizeof buf);
-  ::close(fd);
+  std::size_t n = read_some(fd.get(), buf, sizeof buf);
+  fd.reset();
   while (n > 0 && buf[n - 1] == '\n') {
     --n;
   }

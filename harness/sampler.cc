@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 
+#include "base/unique_fd.h"
 #include "harness/proc_status.h"
 
 namespace peakbench {
@@ -142,18 +143,18 @@ void Sampler::loop(pid_t root, std::chrono::steady_clock::time_point origin) {
   // A minute at 5 ms: the vector grows rarely and only in the parent, never in the subject.
   result_.timeline.reserve(12000);
   // Opened once and read with pread from offset 0, which makes the kernel render them afresh.
-  int stat_fd = -1;
-  int procs_fd = -1;  // held only to check that the file can be read
+  UniqueFd stat_fd;
+  UniqueFd procs_fd;  // held only to check that the file can be read
   const std::filesystem::path procs_path = options_.cgroup_dir / "cgroup.procs";
   if (!options_.cgroup_dir.empty()) {
-    stat_fd = ::open((options_.cgroup_dir / "memory.stat").c_str(), O_RDONLY | O_CLOEXEC);
-    procs_fd = ::open(procs_path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (stat_fd < 0 || procs_fd < 0) {
+    stat_fd.reset(::open((options_.cgroup_dir / "memory.stat").c_str(), O_RDONLY | O_CLOEXEC));
+    procs_fd.reset(::open(procs_path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!stat_fd || !procs_fd) {
       result_.cgroup_error = "cannot open the cgroup's memory.stat or cgroup.procs under " +
                              options_.cgroup_dir.string() + ": " + std::strerror(errno);
     }
   }
-  const bool use_cgroup = stat_fd >= 0 && procs_fd >= 0;
+  const bool use_cgroup = stat_fd && procs_fd;
   result_.tree_from_cgroup = use_cgroup;
   static thread_local char buf[16384];
   const long interval_ns = static_cast<long>(
@@ -168,12 +169,11 @@ void Sampler::loop(pid_t root, std::chrono::steady_clock::time_point origin) {
       // Opened afresh each time: v1 keeps the member list of an open cgroup.procs and hands it out
       // again while reads keep coming (its pidlist lingers a second after each), so a held
       // descriptor never saw the processes forked after the first read.
-      int members = ::open(procs_path.c_str(), O_RDONLY | O_CLOEXEC);
-      parse_pids(members >= 0 ? pread_all(members, buf) : std::string_view(), scratch);
-      if (members >= 0) ::close(members);
+      const UniqueFd members(::open(procs_path.c_str(), O_RDONLY | O_CLOEXEC));
+      parse_pids(members ? pread_all(members.get(), buf) : std::string_view(), scratch);
       tree = read_processes_memory(scratch);
       Result<CgroupMemoryStat> stat =
-          parse_memory_stat(pread_all(stat_fd, buf), options_.cgroup_version);
+          parse_memory_stat(pread_all(stat_fd.get(), buf), options_.cgroup_version);
       if (stat) {
         charged = *stat;
       } else if (result_.cgroup_error.empty()) {
@@ -217,8 +217,8 @@ void Sampler::loop(pid_t root, std::chrono::steady_clock::time_point origin) {
     while (::clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, nullptr) == EINTR) {
     }
   }
-  if (stat_fd >= 0) ::close(stat_fd);
-  if (procs_fd >= 0) ::close(procs_fd);
+  stat_fd.reset();
+  procs_fd.reset();
   if (use_cgroup && !result_.cgroup_error.empty()) {
     result_.tree_from_cgroup = false;
   }

@@ -11,6 +11,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "base/unique_fd.h"
+
 namespace peakbench {
 namespace {
 
@@ -112,14 +114,13 @@ int await_answer(int fd, std::uint32_t seq, bool want_family) {
 }
 
 std::string possible_cpus() {
-  int fd = ::open("/sys/devices/system/cpu/possible", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
+  const UniqueFd fd(::open("/sys/devices/system/cpu/possible", O_RDONLY | O_CLOEXEC));
+  if (!fd) {
     long n = ::sysconf(_SC_NPROCESSORS_CONF);
     return n > 1 ? "0-" + std::to_string(n - 1) : "0";
   }
   char buf[256];
-  ssize_t n = ::read(fd, buf, sizeof buf - 1);
-  ::close(fd);
+  ssize_t n = ::read(fd.get(), buf, sizeof buf - 1);
   std::string cpus(buf, n > 0 ? static_cast<std::size_t>(n) : 0);
   while (!cpus.empty() && (cpus.back() == '\n' || cpus.back() == ' ')) cpus.pop_back();
   return cpus.empty() ? "0" : cpus;

@@ -17,6 +17,7 @@
 #include <string>
 
 #include "base/atomic_file.h"
+#include "base/unique_fd.h"
 #include "scenarios/cache_store.h"
 
 namespace peakbench {
@@ -30,29 +31,25 @@ class TempFile {
  public:
   static Result<TempFile> create(const std::filesystem::path& dir) {
     std::string pattern = (dir / "tmpXXXXXX").string();
-    const int fd = ::mkostemp(pattern.data(), O_CLOEXEC);
-    if (fd < 0) {
+    UniqueFd fd(::mkostemp(pattern.data(), O_CLOEXEC));
+    if (!fd) {
       return Status::Error(fmt::format("cannot create a temporary file in {}: {}", dir.string(),
                                        std::strerror(errno)));
     }
-    return TempFile(std::move(pattern), fd);
+    return TempFile(std::move(pattern), std::move(fd));
   }
-  TempFile(TempFile&& other) noexcept
-      : path_(std::move(other.path_)), fd_(std::exchange(other.fd_, -1)) {}
+  TempFile(TempFile&& other) noexcept : path_(std::move(other.path_)), fd_(std::move(other.fd_)) {}
   TempFile& operator=(TempFile&&) = delete;
   ~TempFile() {
-    if (fd_ >= 0) {
-      ::close(fd_);
-      ::unlink(path_.c_str());
-    }
+    if (fd_) ::unlink(path_.c_str());  // then ~UniqueFd closes it
   }
-  int fd() const { return fd_; }
+  int fd() const { return fd_.get(); }
   const std::string& path() const { return path_; }
 
  private:
-  TempFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  TempFile(std::string path, UniqueFd fd) : path_(std::move(path)), fd_(std::move(fd)) {}
   std::string path_;
-  int fd_;
+  UniqueFd fd_;
 };
 
 class TeeMmapWriter final : public BodyWriter {

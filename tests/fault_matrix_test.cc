@@ -75,41 +75,16 @@ std::vector<Case> cases() {
 class FaultMatrixTest : public ::testing::TestWithParam<Case> {
  protected:
   void SetUp() override {
-    ServerOptions options;
-    WheelSpec spec;
-    spec.size_bytes = kWheelBytes;
-    spec.seed = 3;
-    options.wheels = {spec};
-    auto started = FixtureServer::start(options);
-    ASSERT_TRUE(started.ok()) << started.message();
-    server_ = std::move(*started);
+    server_ = testing::start_server(kWheelBytes, 3);
+    ASSERT_TRUE(server_);
   }
 
   testing::FetchRun fetch(const std::vector<std::string>& extra) {
-    std::vector<std::string> argv = {"/usr/bin/timeout",
-                                     "120",
-                                     PEAKBENCH_EXE,
-                                     "fetch",
-                                     "--stats",
-                                     "--strategy",
-                                     std::string(to_string(GetParam().strategy)),
-                                     "--cache-dir",
-                                     (dir_ / "cache").string(),
-                                     "--out",
-                                     (dir_ / "wheel.whl").string()};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    argv.push_back(server_->file_url());
-    testing::FetchRun run;
-    run.child = testing::spawn_and_wait(argv);
-    const auto out = testing::lines_of(run.child.out);
-    if (run.child.exit_code == 0 && !out.empty()) {
-      run.stats = nlohmann::json::parse(out.back(), nullptr, false);
-    }
-    for (const std::string& line : testing::lines_of(run.child.err)) {
-      if (line.starts_with("peakbench: error: ")) run.errors.push_back(line);
-      if (line.starts_with("peakbench: warning: ")) run.warnings.push_back(line);
-    }
-    return run;
+    testing::FetchExtras extras;
+    extras.out = dir_ / "wheel.whl";
+    extras.args = extra;
+    extras.timeout_s = 120;  // a hang fails the case instead of blocking the suite
+    return testing::run_fetch(GetParam().strategy, dir_ / "cache", server_->file_url(), extras);
   }
 
   testing::TempDir dir_;
@@ -154,13 +129,10 @@ class PipFaultTest : public ::testing::TestWithParam<std::string> {};
 TEST_P(PipFaultTest, FailsAndTheNextRunOnTheSameCacheGetsTheRightWheel) {
   const fs::path python = pyenv_python(GetParam());
   if (python.empty()) GTEST_SKIP() << "pyenv's Python " << GetParam() << " is not installed";
-  ServerOptions options;
-  WheelSpec spec;
-  spec.size_bytes = 4 * kMiB;
-  options.wheels = {spec};
-  auto started = FixtureServer::start(options);
-  ASSERT_TRUE(started.ok()) << started.message();
-  FixtureServer& server = **started;
+  const std::uint64_t wheel_bytes = 4 * kMiB;
+  const auto started = testing::start_server(wheel_bytes);
+  ASSERT_TRUE(started);
+  FixtureServer& server = *started;
   testing::TempDir dir;
   fs::path cache;
   auto pip_download = [&] {
@@ -172,7 +144,7 @@ TEST_P(PipFaultTest, FailsAndTheNextRunOnTheSameCacheGetsTheRightWheel) {
                     testing::quote(cache), testing::quote(dir / "dest")));
   };
   const fs::path wheel = dir / "dest" / server.wheel()->filename();
-  for (const Fault& fault : faults(spec.size_bytes)) {
+  for (const Fault& fault : faults(wheel_bytes)) {
     // A cut, a lying length and an error status stand for the rest: each pip run takes seconds.
     if (fault.name != "CutInTheBody" && fault.name != "ContentLengthTooShort" &&
         fault.name != "Status503") {

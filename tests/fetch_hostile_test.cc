@@ -29,64 +29,22 @@ using testing::files_under;
 
 constexpr std::uint64_t kMiB = std::uint64_t{1} << 20;
 
-/// `peakbench fetch` with extra arguments, run under `timeout` so that a hang fails the test
-/// (exit 124) instead of blocking the suite.
-FetchRun run_fetch_with(Strategy strategy, const fs::path& cache_dir, const std::string& url,
-                        const std::vector<std::string>& extra) {
-  std::vector<std::string> argv = {"/usr/bin/timeout",
-                                   "60",
-                                   PEAKBENCH_EXE,
-                                   "fetch",
-                                   "--stats",
-                                   "--strategy",
-                                   std::string(to_string(strategy)),
-                                   "--cache-dir",
-                                   cache_dir.string()};
-  argv.insert(argv.end(), extra.begin(), extra.end());
-  argv.push_back(url);
-  FetchRun run;
-  run.child = testing::spawn_and_wait(argv);
-  const auto out_lines = testing::lines_of(run.child.out);
-  if (run.child.exit_code == 0 && !out_lines.empty()) {
-    run.stats = nlohmann::json::parse(out_lines.back(), nullptr, false);
-  }
-  for (const std::string& line : testing::lines_of(run.child.err)) {
-    if (line.starts_with("peakbench: warning: ")) run.warnings.push_back(line);
-    if (line.starts_with("peakbench: error: ")) run.errors.push_back(line);
-  }
-  return run;
+/// Every fetch here runs under timeout(1): a hang fails the test (exit 124) instead of blocking
+/// the suite.
+testing::FetchExtras under_timeout(std::vector<std::string> args = {}) {
+  testing::FetchExtras extras;
+  extras.args = std::move(args);
+  extras.timeout_s = 60;
+  return extras;
 }
 
-class HostileCacheTest : public ::testing::TestWithParam<Strategy> {
+class HostileCacheTest : public testing::FetchCacheTest {
  protected:
-  void SetUp() override {
-    ServerOptions options;
-    WheelSpec spec;
-    spec.size_bytes = 16 * kMiB + 77;
-    spec.seed = 11;
-    options.wheels = {spec};
-    auto started = FixtureServer::start(options);
-    ASSERT_TRUE(started.ok()) << started.message();
-    server_ = std::move(*started);
-    url_ = server_->file_url();
-    auto parsed = parse_fetch_url(url_);
-    ASSERT_TRUE(parsed.ok());
-    key_hex_ = parsed->key_hex;
-    cache_ = dir_.path() / "cache";
-  }
+  void SetUp() override { start(16 * kMiB + 77, 11); }
 
-  Strategy strategy() const { return GetParam(); }
-  fs::path store_dir() const {
-    return cache_ / (strategy() == Strategy::whole_body ? kWholeBodyDir : kStreamingDir);
-  }
-  fs::path entry_file() const { return entry_path(store_dir(), key_hex_); }
-  fs::path body_file() const { return fs::path(entry_file()) += ".body"; }
   FetchRun fetch(const std::vector<std::string>& extra = {}) {
-    return run_fetch_with(strategy(), cache_, url_, extra);
+    return testing::run_fetch(strategy(), cache_, url_, under_timeout(extra));
   }
-  std::uint64_t file_requests(int status) const { return server_->counts().file_requests(status); }
-  const std::string& wheel_sha256() const { return server_->wheel()->sha256_hex(); }
-
   /// The stored entry with `change` applied to its response and body, written back in place.
   void rewrite_entry(
       const std::function<void(CachedResponse&, std::span<const std::byte>&)>& change) {
@@ -122,12 +80,6 @@ class HostileCacheTest : public ::testing::TestWithParam<Strategy> {
     EXPECT_EQ(run.stats["sha256"], wheel_sha256());
     EXPECT_EQ(file_requests(200), 1u);
   }
-
-  testing::TempDir dir_;
-  std::unique_ptr<FixtureServer> server_;
-  std::string url_;
-  std::string key_hex_;
-  fs::path cache_;
 };
 
 TEST_P(HostileCacheTest, BodyShorterThanItsStoredContentLengthIsAMissWithOneWarning) {
@@ -336,7 +288,8 @@ TEST(HostileNetwork, AConnectionClosedInsideTheHeadersIsAFailureAndStoresNothing
   for (const Strategy strategy : {Strategy::whole_body, Strategy::streaming}) {
     SCOPED_TRACE(to_string(strategy));
     testing::TempDir dir;
-    const FetchRun run = run_fetch_with(strategy, dir / "cache", server.url("/files/x.whl"), {});
+    const FetchRun run =
+        testing::run_fetch(strategy, dir / "cache", server.url("/files/x.whl"), under_timeout());
     EXPECT_EQ(run.child.exit_code, 1) << run.child.err;
     ASSERT_EQ(run.errors.size(), 1u) << run.child.err;
     EXPECT_NE(run.errors[0].find("inside the response headers"), std::string::npos)
@@ -351,8 +304,8 @@ TEST(HostileNetwork, AnEmptyBodyWithItsBlankLineIsStillAResponse) {
       "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: 0\r\n"
       "Cache-Control: no-store\r\n\r\n");
   testing::TempDir dir;
-  const FetchRun run =
-      run_fetch_with(Strategy::streaming, dir / "cache", server.url("/files/x.whl"), {});
+  const FetchRun run = testing::run_fetch(Strategy::streaming, dir / "cache",
+                                          server.url("/files/x.whl"), under_timeout());
   ASSERT_EQ(run.child.exit_code, 0) << run.child.err;
   EXPECT_EQ(run.stats["body_bytes"], 0);
 }

@@ -35,14 +35,8 @@ class FetchMemoryTest : public ::testing::TestWithParam<Strategy> {
 #ifdef PEAKBENCH_SANITIZE
     GTEST_SKIP() << "ASan's shadow memory is in every RSS figure";
 #endif
-    ServerOptions options;
-    WheelSpec spec;
-    spec.size_bytes = kBodyBytes;
-    spec.seed = 3;
-    options.wheels = {spec};
-    auto started = FixtureServer::start(options);
-    ASSERT_TRUE(started.ok()) << started.message();
-    server_ = std::move(*started);
+    server_ = testing::start_server(kBodyBytes, 3);
+    ASSERT_TRUE(server_);
   }
 
   /// Runs fetch and returns its peak above its own start, after checking that it succeeded.

@@ -51,13 +51,8 @@ class RecordingProbe final : public PhaseProbe {
 class FetchProbeTest : public ::testing::TestWithParam<Strategy> {
  protected:
   void SetUp() override {
-    ServerOptions options;
-    WheelSpec spec;
-    spec.size_bytes = (std::uint64_t{1} << 20) + 17;
-    options.wheels = {spec};
-    auto started = FixtureServer::start(options);
-    ASSERT_TRUE(started.ok()) << started.message();
-    server_ = std::move(*started);
+    server_ = testing::start_server((std::uint64_t{1} << 20) + 17);
+    ASSERT_TRUE(server_);
   }
 
   Result<FetchResult> run(RecordingProbe& probe) {

@@ -23,46 +23,19 @@ using testing::run_fetch;
 
 constexpr std::uint64_t kMiB = std::uint64_t{1} << 20;
 
-class FetchServerTest : public ::testing::TestWithParam<Strategy> {
+class FetchServerTest : public testing::FetchCacheTest {
  protected:
-  void SetUp() override {
-    ServerOptions options;
-    WheelSpec spec;
-    spec.size_bytes = 16 * kMiB + 123;
-    spec.seed = 7;
-    options.wheels = {spec};
-    auto started = FixtureServer::start(options);
-    ASSERT_TRUE(started.ok()) << started.message();
-    server_ = std::move(*started);
-    url_ = server_->file_url();
-    auto parsed = parse_fetch_url(url_);
-    ASSERT_TRUE(parsed.ok()) << parsed.message();
-    key_hex_ = parsed->key_hex;
-    cache_ = dir_.path() / "cache";
-  }
+  void SetUp() override { start(16 * kMiB + 123, 7); }
 
-  Strategy strategy() const { return GetParam(); }
-  fs::path entry_file() const {
-    return entry_path(cache_ / (strategy() == Strategy::whole_body ? kWholeBodyDir : kStreamingDir),
-                      key_hex_);
-  }
-  fs::path body_file() const { return fs::path(entry_file()) += ".body"; }
   /// The files a complete entry consists of, and nothing else.
   std::vector<fs::path> complete_entry() const {
     if (strategy() == Strategy::whole_body) return {entry_file()};
     return {entry_file(), body_file()};
   }
   FetchRun fetch(const fs::path& out = {}) { return run_fetch(strategy(), cache_, url_, out); }
+  using FetchCacheTest::file_requests;
   std::uint64_t file_requests() const { return server_->counts().file_requests(); }
-  std::uint64_t file_requests(int status) const { return server_->counts().file_requests(status); }
-  const std::string& wheel_sha256() const { return server_->wheel()->sha256_hex(); }
   std::uint64_t wheel_bytes() const { return server_->wheel()->size_bytes(); }
-
-  testing::TempDir dir_;
-  std::unique_ptr<FixtureServer> server_;
-  std::string url_;
-  std::string key_hex_;
-  fs::path cache_;
 };
 
 TEST_P(FetchServerTest, ColdRunDownloadsOnceAndStoresACompleteEntry) {

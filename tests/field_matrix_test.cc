@@ -213,17 +213,11 @@ TEST(FieldMatrix, FourConcurrentCopiesLeaveAConsistentCache) {
 }
 
 TEST(FieldMatrix, TheCacheCheckFindsHalfEntriesAndLeftovers) {
-  auto server = FixtureServer::start([] {
-    ServerOptions options;
-    WheelSpec spec;
-    spec.size_bytes = 2 * kMiB;
-    options.wheels = {spec};
-    return options;
-  }());
-  ASSERT_TRUE(server.ok()) << server.message();
+  const auto server = testing::start_server(2 * kMiB);
+  ASSERT_TRUE(server);
   TempDir dir("field-check");
   for (Strategy s : {Strategy::whole_body, Strategy::tee_mmap}) {
-    const auto run = testing::run_fetch(s, dir / "cache", (*server)->file_url());
+    const auto run = testing::run_fetch(s, dir / "cache", server->file_url());
     ASSERT_EQ(run.child.exit_code, 0) << run.child.err;
   }
   CacheCheck check = check_cache_dir(dir / "cache");

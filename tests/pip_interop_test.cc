@@ -39,14 +39,8 @@ class PipInteropTest : public ::testing::TestWithParam<PipCase> {
     if (::access(GetParam().python, X_OK) != 0) {
       GTEST_SKIP() << GetParam().python << " is missing: no real pip to check against";
     }
-    ServerOptions options;
-    WheelSpec spec;
-    spec.size_bytes = 4 * 1024 * 1024 + 77;
-    spec.seed = 5;
-    options.wheels = {spec};
-    auto started = FixtureServer::start(options);
-    ASSERT_TRUE(started.ok()) << started.message();
-    server_ = std::move(*started);
+    server_ = testing::start_server(4 * 1024 * 1024 + 77, 5);
+    ASSERT_TRUE(server_);
     cache_ = dir_.path() / "cache";
     auto parsed = parse_fetch_url(server_->file_url());
     ASSERT_TRUE(parsed.ok());

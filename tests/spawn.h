@@ -13,10 +13,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 extern char** environ;
@@ -30,7 +32,42 @@ struct ChildRun {
   std::uint64_t max_rss_bytes = 0;  ///< wait4's ru_maxrss (see above for what it includes)
 };
 
-/// Runs argv[0] (a path) with argv and the current environment plus `extra_env` ("K=V").
+/// Strings as the NULL-terminated `char*` array that posix_spawn takes (argv, envp); the
+/// strings are owned here, so the array lives as long as this object.
+class CStringArray {
+ public:
+  explicit CStringArray(std::vector<std::string> strings) : strings_(std::move(strings)) {
+    for (std::string& s : strings_) pointers_.push_back(s.data());
+    pointers_.push_back(nullptr);
+  }
+  CStringArray(const CStringArray&) = delete;
+  CStringArray& operator=(const CStringArray&) = delete;
+  char* const* get() { return pointers_.data(); }
+
+ private:
+  std::vector<std::string> strings_;
+  std::vector<char*> pointers_;
+};
+
+/// The environment of a test's child: this process's, less every name in `unset` and every name
+/// that `set` ("NAME=value") gives, then `set`. Dropping the inherited entry makes the caller's
+/// value win (getenv takes the first of two entries of one name).
+inline std::vector<std::string> child_environment(const std::vector<std::string>& set,
+                                                  const std::vector<std::string>& unset = {}) {
+  std::vector<std::string> dropped = unset;
+  for (const std::string& entry : set) dropped.push_back(entry.substr(0, entry.find('=')));
+  std::vector<std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string_view entry(*e);
+    const std::string_view name = entry.substr(0, entry.find('='));
+    if (std::find(dropped.begin(), dropped.end(), name) == dropped.end()) env.emplace_back(entry);
+  }
+  env.insert(env.end(), set.begin(), set.end());
+  return env;
+}
+
+/// Runs argv[0] (a path) with argv and the current environment plus `extra_env` ("K=V", over
+/// any inherited value of that name); stdin is /dev/null.
 inline ChildRun spawn_and_wait(const std::vector<std::string>& argv,
                                const std::vector<std::string>& extra_env = {}) {
   ChildRun run;
@@ -47,18 +84,12 @@ inline ChildRun spawn_and_wait(const std::vector<std::string>& argv,
   posix_spawn_file_actions_adddup2(&actions, err_pipe[1], STDERR_FILENO);
   posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
 
-  std::vector<char*> args;
-  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  std::vector<std::string> env_strings;
-  for (char** e = environ; *e != nullptr; ++e) env_strings.emplace_back(*e);
-  for (const std::string& e : extra_env) env_strings.push_back(e);
-  std::vector<char*> env;
-  for (std::string& e : env_strings) env.push_back(e.data());
-  env.push_back(nullptr);
+  CStringArray args(argv);
+  CStringArray env(child_environment(extra_env));
 
   pid_t pid = -1;
-  const int spawned = ::posix_spawn(&pid, args[0], &actions, nullptr, args.data(), env.data());
+  const int spawned =
+      ::posix_spawn(&pid, argv[0].c_str(), &actions, nullptr, args.get(), env.get());
   posix_spawn_file_actions_destroy(&actions);
   ::close(out_pipe[1]);
   ::close(err_pipe[1]);
