@@ -3,7 +3,9 @@
 
 #include <curl/curl.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -97,7 +99,7 @@ ExitCode run_fetch(const FetchArgs& args) {
   // figures add up, the first URL's status and outcome speak for the run, and an outcome that
   // differs among them is listed ("hit,miss").
   FetchResult total;
-  std::string outcomes;
+  std::vector<std::string> outcomes;  // distinct, in first-seen order
   for (std::size_t i = 0; i < args.urls.size(); ++i) {
     options.url = args.urls[i];
     auto result = fetch(options, probe);
@@ -110,22 +112,21 @@ ExitCode run_fetch(const FetchArgs& args) {
       return fail(ExitCode::failure, message);
     }
     const std::string outcome(to_string(result->outcome));
+    if (std::find(outcomes.begin(), outcomes.end(), outcome) == outcomes.end())
+      outcomes.push_back(outcome);
     if (i == 0) {
-      total = *result;
-      outcomes = outcome;
-    } else {
-      total.body_bytes += result->body_bytes;
-      total.bytes_received += result->bytes_received;
-      total.cache_bytes_written += result->cache_bytes_written;
-      total.resumed += result->resumed;
-      total.restarted += result->restarted;
-      total.warnings.insert(total.warnings.end(), result->warnings.begin(), result->warnings.end());
-      if (("," + outcomes + ",").find("," + outcome + ",") == std::string::npos)
-        outcomes += "," + outcome;
+      total = std::move(*result);
+      continue;
     }
+    total.body_bytes += result->body_bytes;
+    total.bytes_received += result->bytes_received;
+    total.cache_bytes_written += result->cache_bytes_written;
+    total.resumed += result->resumed;
+    total.restarted += result->restarted;
+    total.warnings.insert(total.warnings.end(), result->warnings.begin(), result->warnings.end());
   }
   const FetchResult* result = &total;
-  probe.set_extra("cache_outcome", outcomes);
+  probe.set_extra("cache_outcome", fmt::format("{}", fmt::join(outcomes, ",")));
   // Through the pipe as well as on stderr: on a full disk the log of stderr may be lost.
   if (!result->warnings.empty()) probe.set_extra("last_warning", result->warnings.back());
   probe.set_extra_number("http_status", result->http_status);
@@ -139,7 +140,7 @@ ExitCode run_fetch(const FetchArgs& args) {
   if (args.stats) {
     const nlohmann::json stats = {
         {"strategy", to_string(options.strategy)},
-        {"outcome", outcomes},
+        {"outcome", fmt::format("{}", fmt::join(outcomes, ","))},
         {"urls", args.urls.size()},
         {"http_status", result->http_status},
         {"body_bytes", result->body_bytes},

@@ -109,13 +109,7 @@ ExitCode serve(const ServeArgs& args) {
     auto packages = read_suite_packages(args.suite);
     if (!packages) return fail(ExitCode::usage, packages.message());
     options.wheels.clear();
-    for (const PackageSpec& package : *packages) {
-      WheelSpec wheel;
-      wheel.name = package.name;
-      wheel.size_bytes = package.size_bytes;
-      wheel.requires_dist = package.requires_dist;
-      options.wheels.push_back(std::move(wheel));
-    }
+    for (const PackageSpec& package : *packages) options.wheels.push_back(to_wheel_spec(package));
   }
   if (progress_enabled()) {
     std::cerr << fmt::format("peakbench: preparing {} ({} bytes){}\n", options.wheels[0].name,

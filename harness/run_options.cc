@@ -591,6 +591,14 @@ Result<std::vector<PackageSpec>> read_suite_packages(const std::filesystem::path
   return packages;
 }
 
+WheelSpec to_wheel_spec(const PackageSpec& package) {
+  WheelSpec spec;
+  spec.name = package.name;
+  spec.size_bytes = package.size_bytes;
+  spec.requires_dist = package.requires_dist;
+  return spec;
+}
+
 bool RunOptions::has_dependencies() const {
   for (const PackageSpec& package : packages) {
     if (!package.requires_dist.empty()) return true;

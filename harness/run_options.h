@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "fixtures/wheel_image.h"
 #include "harness/client_template.h"
 #include "harness/page_cache.h"
 #include "harness/sampler.h"
@@ -76,6 +77,9 @@ struct PackageSpec {
   std::uint64_t size_bytes = 0;
   std::vector<std::string> requires_dist;  ///< names of other packages of the suite
 };
+
+/// The wheel the index serves for `package` (its METADATA names the requirements).
+WheelSpec to_wheel_spec(const PackageSpec& package);
 
 /// Packages a suite may list at most.
 inline constexpr std::size_t kMaxPackages = 1000;

@@ -14,7 +14,6 @@
 #include <iostream>
 #include <memory>
 #include <optional>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -169,29 +168,6 @@ void note_allocator(const Context& ctx, const SpawnRequest& request, const Measu
   record.notes.push_back(std::move(note));
 }
 
-/// The run's requests by kind: the index's pages, PEP 658 metadata files and wheels (all of a
-/// dependency tree; else this size's alone, since the server serves every size at once).
-void record_requests(const Context& ctx, const RequestCounts& counts, std::size_t size_index,
-                     RunRecord& record) {
-  std::set<std::string> wheels;
-  for (std::size_t i = 0; i < ctx.server.wheel_count(); ++i) {
-    if (!ctx.options.packages.empty() || i == size_index) wheels.insert(ctx.server.file_path(i));
-  }
-  for (const auto& [path, statuses] : counts.by_path) {
-    const char* kind = nullptr;
-    if (path.starts_with("/simple/")) {
-      kind = "page";
-    } else if (path.ends_with(".metadata") && wheels.contains(path.substr(0, path.size() - 9))) {
-      kind = "metadata";
-    } else if (wheels.contains(path)) {
-      kind = "wheel";
-    }
-    if (kind == nullptr) continue;
-    for (const auto& [status, n] : statuses) record.requests[kind][status] += n;
-  }
-  record.page_types = counts.pages_by_type;
-}
-
 /// Measures one run and fills its record: the scenario, the figures (measure_run.h), the server's
 /// requests for the file, and the last line of stderr when it failed.
 RunRecord measure_one(Context& ctx, const Subject& subject, std::size_t size_index, RunPhase phase,
@@ -225,17 +201,15 @@ RunRecord measure_one(Context& ctx, const Subject& subject, std::size_t size_ind
   if (auto it = counts.by_path.find(ctx.server.file_path(size_index)); it != counts.by_path.end()) {
     for (const auto& [status, n] : it->second) record.file_requests[status] = n;
   }
-  std::uint64_t full_bytes = 0;  // the wheels' bodies sent whole
-  for (std::size_t i = 0; i < ctx.server.wheel_count(); ++i) {
-    if (!ctx.options.packages.empty() || i == size_index) {
-      full_bytes +=
-          counts.requests(ctx.server.file_path(i), 200) * ctx.server.wheel(i)->size_bytes();
-    }
-  }
-  record_requests(ctx, counts, size_index, record);
+  // The counts were reset before this run: every request in them is the run's own.
+  record.requests = counts.by_kind();
+  record.page_types = counts.pages_by_type;
   if (!subject.builtin()) {
     // An external client tells nothing of itself: the server's full responses are its download.
-    record.bytes_received = full_bytes;
+    for (std::size_t i = 0; i < ctx.server.wheel_count(); ++i) {
+      record.bytes_received +=
+          counts.requests(ctx.server.file_path(i), 200) * ctx.server.wheel(i)->size_bytes();
+    }
   }
   return record;
 }
@@ -540,11 +514,7 @@ Result<SuiteOutcome> run_suite(const RunOptions& options, Spawner& outer_spawner
   if (ec) server_options.hash_cache_dir.clear();
   if (!options.packages.empty()) {
     for (const PackageSpec& package : options.packages) {
-      WheelSpec spec;
-      spec.name = package.name;
-      spec.size_bytes = package.size_bytes;
-      spec.requires_dist = package.requires_dist;
-      server_options.wheels.push_back(spec);
+      server_options.wheels.push_back(to_wheel_spec(package));
     }
   } else {
     for (std::uint64_t size : options.sizes_bytes) {

@@ -9,6 +9,7 @@
 #include "fixtures/test_support.h"
 #include "reports/report.h"
 #include "tests/pyenv.h"
+#include "tests/report_support.h"
 #include "tests/run_peakbench.h"
 
 namespace peakbench {
@@ -16,6 +17,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using testing::CliResult;
+using testing::find_run;
 using testing::run_peakbench;
 using testing::TempDir;
 
@@ -34,14 +36,6 @@ constexpr const char* kTree = R"({
   "repeat": 1
 })";
 constexpr std::uint64_t kTreeBytes = 20 * kMiB;
-
-const RunRecord* find_run(const Report& report, const std::string& subject,
-                          const std::string& phase) {
-  for (const RunRecord& run : report.runs) {
-    if (run.subject == subject && run.phase == phase) return &run;
-  }
-  return nullptr;
-}
 
 std::uint64_t count(const RunRecord& run, const std::string& kind, int status) {
   auto by_kind = run.requests.find(kind);

@@ -16,6 +16,7 @@
 #include "scenarios/cache_check.h"
 #include "tests/fetch_support.h"
 #include "tests/pyenv.h"
+#include "tests/report_support.h"
 #include "tests/run_peakbench.h"
 
 namespace peakbench {
@@ -23,6 +24,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using testing::CliResult;
+using testing::find_run;
 using testing::run_peakbench;
 using testing::TempDir;
 
@@ -34,14 +36,6 @@ Report read_back(const fs::path& path) {
   auto report = read_report(path);
   EXPECT_TRUE(report.ok()) << report.message();
   return report.ok() ? *report : Report{};
-}
-
-const RunRecord* find_run(const Report& report, const std::string& subject,
-                          const std::string& phase) {
-  for (const RunRecord& run : report.runs) {
-    if (run.subject == subject && run.phase == phase) return &run;
-  }
-  return nullptr;
 }
 
 bool has_note(const RunRecord& run, const std::string& part) {

@@ -9,12 +9,14 @@
 #include <optional>
 
 #include "reports/report.h"
+#include "tests/report_support.h"
 #include "tests/run_peakbench.h"
 
 namespace peakbench {
 namespace {
 
 using testing::CliResult;
+using testing::find_run;
 using testing::run_peakbench;
 using testing::TempDir;
 
@@ -24,14 +26,6 @@ Report read_back(const std::filesystem::path& path) {
   auto report = read_report(path);
   EXPECT_TRUE(report.ok()) << report.message();
   return report.ok() ? *report : Report{};
-}
-
-const RunRecord* find_run(const Report& report, const std::string& subject,
-                          const std::string& phase, std::uint64_t body_bytes) {
-  for (const RunRecord& run : report.runs) {
-    if (run.subject == subject && run.phase == phase && run.body_bytes == body_bytes) return &run;
-  }
-  return nullptr;
 }
 
 TEST(Run, StreamingPeaksAreFlatInTheBodySize) {
