@@ -59,7 +59,7 @@ Result<std::vector<std::string>> split_words(const std::string& text) {
   const int rc = ::wordexp(text.c_str(), &words, WRDE_NOCMD | WRDE_UNDEF);
   if (rc != 0) {
     if (rc == WRDE_NOSPACE) ::wordfree(&words);
-    const char* why = rc == WRDE_BADCHAR  ? "an unquoted shell operator (| & ; < > ( ) { })"
+    const char* why = rc == WRDE_BADCHAR  ? "an unquoted shell operator (| & ; < > ( ))"
                       : rc == WRDE_CMDSUB ? "command substitution, which is not run"
                       : rc == WRDE_BADVAL ? "an undefined $variable"
                       : rc == WRDE_SYNTAX ? "unbalanced quotes"
@@ -72,26 +72,29 @@ Result<std::vector<std::string>> split_words(const std::string& text) {
   return out;
 }
 
-/// wordexp treats braces as operators, so placeholders are swapped for inert tokens first.
-std::string hide_braces(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '{') {
-      out += "\x01";
-    } else if (c == '}') {
-      out += "\x02";
-    } else {
-      out += c;
+/// Characters wordexp would treat specially that a client template means literally: braces are
+/// operators to it, and `* ? [ ]` would be matched against the files of whatever directory
+/// peakbench runs in, so one template could run different commands from different places. Each
+/// is swapped for a control byte (which a template never holds: see expand_template) and back.
+constexpr std::array<std::pair<char, char>, 6> kInert = {
+    {{'{', '\x01'}, {'}', '\x02'}, {'*', '\x03'}, {'?', '\x04'}, {'[', '\x05'}, {']', '\x06'}}};
+
+std::string hide_literals(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    for (auto [shown, hidden] : kInert) {
+      if (c == shown) c = hidden;
     }
   }
   return out;
 }
 
-std::string show_braces(std::string_view text) {
+std::string show_literals(std::string_view text) {
   std::string out(text);
   for (char& c : out) {
-    if (c == '\x01') c = '{';
-    if (c == '\x02') c = '}';
+    for (auto [shown, hidden] : kInert) {
+      if (c == hidden) c = shown;
+    }
   }
   return out;
 }
@@ -192,11 +195,17 @@ Result<std::vector<std::string>> expand_template(const std::string& command_temp
                                                  const TemplateValues& values) {
   // Check placeholders on the raw text first, so the message shows what the user wrote.
   if (auto checked = substitute(command_template, nullptr); !checked) return checked.status();
-  auto words = split_words(hide_braces(command_template));
+  for (char c : command_template) {
+    if ((static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == '\x7f') {
+      return Status::Error(fmt::format("bad client template: it holds control character 0x{:02x}",
+                                       static_cast<unsigned char>(c)));
+    }
+  }
+  auto words = split_words(hide_literals(command_template));
   if (!words) return words.status();
   std::vector<std::string> argv;
   for (const std::string& word : *words) {
-    auto expanded = substitute(show_braces(word), &values);
+    auto expanded = substitute(show_literals(word), &values);
     if (!expanded) return expanded.status();
     argv.push_back(std::move(*expanded));
   }

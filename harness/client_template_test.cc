@@ -1,9 +1,12 @@
 #include "harness/client_template.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
+#include <string>
+#include <vector>
 
 namespace peakbench {
 namespace {
@@ -61,6 +64,29 @@ TEST(ClientTemplate, BadAssignmentsAndShellOperatorsAreRefused) {
   ASSERT_FALSE(piped.ok());
   EXPECT_NE(piped.message().find("shell operator"), std::string::npos);
   EXPECT_FALSE(parse_client("x=echo $(id)").ok());
+}
+
+// A template means the same command wherever peakbench runs: `*`, `?` and `[...]` are not
+// matched against the files of the working directory, even where files would match.
+TEST(ClientTemplate, GlobCharactersArePassedAsWrittenAndMatchNoFile) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("peakbench-glob-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  std::ofstream(dir / "a.whl") << "x";
+  std::ofstream(dir / "b.whl") << "x";
+  const fs::path was = fs::current_path();
+  fs::current_path(dir);
+  auto argv = expand_template("ls *.whl ?.whl [ab].whl {work_dir}/*", sample_values());
+  fs::current_path(was);
+  fs::remove_all(dir);
+  ASSERT_TRUE(argv.ok()) << argv.message();
+  EXPECT_EQ(*argv, (std::vector<std::string>{"ls", "*.whl", "?.whl", "[ab].whl", "/tmp/work/*"}));
+}
+
+TEST(ClientTemplate, AControlCharacterIsRefusedByCode) {
+  auto spec = parse_client(std::string("x=curl \x01{index_url}"));
+  ASSERT_FALSE(spec.ok());
+  EXPECT_EQ(spec.message(), "bad client template: it holds control character 0x01");
 }
 
 TEST(PipClient, AMissingInterpreterIsAOneLineError) {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <limits>
 #include <string>
 
 #include "base/text.h"
@@ -18,6 +19,15 @@ std::optional<std::int64_t> parse_int(std::string_view text) {
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc() || end != text.data() + text.size() || text.empty()) return std::nullopt;
   return value;
+}
+
+/// a - b, held at the int64 limits: a Date far in the past (or an Expires far ahead of its Date)
+/// is "very old" or "very long", never a wrapped negative number.
+std::int64_t saturating_sub(std::int64_t a, std::int64_t b) {
+  std::int64_t out = 0;
+  if (!__builtin_sub_overflow(a, b, &out)) return out;
+  return b < 0 ? std::numeric_limits<std::int64_t>::max()
+               : std::numeric_limits<std::int64_t>::min();
 }
 
 bool is_permanent_redirect(int status) { return status == 301 || status == 308; }
@@ -62,7 +72,8 @@ Freshness evaluate_freshness(const CachedResponse& stored, std::int64_t now_unix
   if (date_header == nullptr) return not_fresh;
   const std::optional<std::int64_t> date = parse_http_date(*date_header);
   if (!date) return not_fresh;
-  const std::int64_t age_seconds = std::max<std::int64_t>(0, now_unix_seconds - *date);
+  const std::int64_t age_seconds =
+      std::max<std::int64_t>(0, saturating_sub(now_unix_seconds, *date));
 
   std::int64_t lifetime_seconds = 0;
   const CacheDirectives cc =
@@ -71,7 +82,7 @@ Freshness evaluate_freshness(const CachedResponse& stored, std::int64_t now_unix
     lifetime_seconds = *cc.max_age_seconds;
   } else if (const std::string* expires_header = headers.find("expires")) {
     if (const std::optional<std::int64_t> expires = parse_http_date(*expires_header)) {
-      lifetime_seconds = std::max<std::int64_t>(0, *expires - *date);
+      lifetime_seconds = std::max<std::int64_t>(0, saturating_sub(*expires, *date));
     }
   }
   if (lifetime_seconds > age_seconds) return Freshness::fresh;

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 namespace peakbench {
 namespace {
 
@@ -74,6 +76,17 @@ TEST(Freshness, WithoutADateOnlyAnETagKeepsTheEntry) {
   CachedResponse redirect = stored_with({});
   redirect.status = 301;
   EXPECT_EQ(evaluate_freshness(redirect, kDate), Freshness::fresh);
+}
+
+// A clock value and a Date whose difference is past int64: the entry is very old (revalidated),
+// not of a wrapped negative age (which would make it fresh for ever).
+TEST(Freshness, AnAgeBeyondInt64IsOldNotNegative) {
+  const CachedResponse stored = stored_with({{"Date", "Mon, 01 Jan 1900 00:00:00 GMT"},
+                                             {"Cache-Control", "max-age=60"},
+                                             {"ETag", "\"e\""}});
+  ASSERT_LT(*parse_http_date("Mon, 01 Jan 1900 00:00:00 GMT"), 0);
+  EXPECT_EQ(evaluate_freshness(stored, std::numeric_limits<std::int64_t>::max()),
+            Freshness::revalidate);
 }
 
 TEST(StoreDecision, FollowsCacheControlsCacheResponse) {
