@@ -7,9 +7,11 @@
 
 #include <cerrno>
 #include <cstring>
+#include <string>
 #include <system_error>
 
 #include "harness/launcher_process.h"
+#include "harness/proc_status.h"
 
 namespace peakbench {
 
@@ -160,6 +162,17 @@ Status Launcher::cancel() {
     return Status::Error("launcher: it exited unexpectedly");
   }
   return Status::Ok();
+}
+
+std::string Launcher::caveat() const {
+  if (minimal_) return {};
+  // The launcher's own resident size is what each run holds from its fork until its exec.
+  const std::optional<ProcMemory> held = read_proc_memory(pid_);
+  const std::string size =
+      held ? " (" + std::to_string(held->vm_rss_bytes / 1024) + " KiB resident)" : std::string();
+  return "runs were started by a forked copy of peakbench" + size +
+         ", not by peakbench-launcher (not found beside the executable): until its exec each run "
+         "holds that copy's pages, which a short run's peak may include";
 }
 
 }  // namespace peakbench

@@ -38,6 +38,9 @@ class Spawner {
   virtual Result<ChildResult> wait() = 0;
   /// Kills the current run's whole tree; wait() still returns its result. Thread-safe.
   virtual Status cancel() = 0;
+  /// What makes every run this spawner starts measured less well than it could be, in one line
+  /// for each run's notes; empty when nothing does.
+  virtual std::string caveat() const { return {}; }
 };
 
 class Launcher final : public Spawner {
@@ -74,6 +77,8 @@ class Launcher final : public Spawner {
   pid_t pid() const { return pid_; }
   /// True when the launcher is the minimal executable, false for a forked copy of the caller.
   bool minimal() const { return minimal_; }
+  /// For a forked copy of the caller: that every run starts from the caller's resident size.
+  std::string caveat() const override;
 
  private:
   Launcher(pid_t pid, UniqueFd socket, bool minimal)

@@ -52,6 +52,7 @@ std::map<std::string, MethodAvailability> detect_methods(
 Result<MeasuredRun> measure_run(Spawner& launcher, SpawnRequest request,
                                 const MeasureOptions& options) {
   MeasuredRun run;
+  run.launcher_caveat = launcher.caveat();
   if (options.pin) {
     CpuPlan plan = plan_cpus();
     if (!request.cpu) {
@@ -142,11 +143,31 @@ Result<MeasuredRun> measure_run(Spawner& launcher, SpawnRequest request,
 
 namespace {
 
+constexpr std::uint64_t kSelfSlackBytes = 1 << 20;
+
+std::string plural(std::uint64_t n, const char* one, const char* many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
 std::string describe_exit(const ChildResult& child) {
   return child.exited ? "exited with status " + std::to_string(child.exit_status) : "ended";
 }
 
 }  // namespace
+
+std::string late_sampling_note(const SamplerResult& sampled, std::chrono::microseconds interval,
+                               double wall_s) {
+  if (sampled.samples == 0 || interval.count() <= 0) return {};
+  const bool many_late = sampled.missed_deadlines * 10 >= sampled.samples;
+  const double gap_s = std::chrono::duration<double>(sampled.longest_gap).count();
+  const bool long_gap = sampled.longest_gap > 2 * interval && gap_s >= 0.05 * wall_s;
+  if (!many_late && !long_gap) return {};
+  return fmt::format(
+      "the sampler fell behind: {} of {} started late and the longest gap between two was "
+      "{:.1f} ms (interval {} us); the timeline and sampled figures may miss a peak that short",
+      sampled.missed_deadlines, plural(sampled.samples, "sample", "samples"), gap_s * 1e3,
+      interval.count());
+}
 
 std::string describe_failure(const ChildResult& child, double timeout_s) {
   if (child.timed_out) {
@@ -164,16 +185,6 @@ std::string describe_failure(const ChildResult& child, double timeout_s) {
   }
   return {};
 }
-
-namespace {
-
-constexpr std::uint64_t kSelfSlackBytes = 1 << 20;
-
-std::string plural(std::uint64_t n, const char* one, const char* many) {
-  return std::to_string(n) + " " + (n == 1 ? one : many);
-}
-
-}  // namespace
 
 void apply_process_tree(const MeasuredRun& run, RunRecord& record) {
   const ChildResult& child = run.child;
@@ -304,11 +315,11 @@ void fill_run_record(const MeasuredRun& run, const MeasureOptions& options, doub
   if (!run.sampler_error.empty()) {
     notes.push_back("no timeline: the sampler did not start: " + run.sampler_error);
   }
-  if (run.sampled.missed_deadlines > 0) {
-    notes.push_back(fmt::format("the sampler started {} of {} late (more than one {} us interval)",
-                                plural(run.sampled.missed_deadlines, "sample", "samples"),
-                                run.sampled.samples, options.sample_interval.count()));
+  if (std::string late = late_sampling_note(run.sampled, options.sample_interval, child.wall_s);
+      !late.empty()) {
+    notes.push_back(std::move(late));
   }
+  if (!run.launcher_caveat.empty()) notes.push_back(run.launcher_caveat);
   if (child.orphans_reaped > 0) {
     notes.push_back(fmt::format(
         "{} left by the run came to the launcher and were reaped{}",

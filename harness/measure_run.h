@@ -60,6 +60,7 @@ struct MeasuredRun {
   std::optional<int> subject_cpu;  ///< where the child was pinned
   std::optional<int> sampler_cpu;
   double linger_s = 0;  ///< the request's orphan_grace_s: how long the tree may outlive its root
+  std::string launcher_caveat;  ///< Spawner::caveat() of the spawner that started it
 };
 
 /// What each method can do on this host, by the report's method names ("kernel-hwm", "self",
@@ -72,6 +73,13 @@ std::map<std::string, MethodAvailability> detect_methods(
 /// cause, e.g. a missing program); a run that failed or was killed is a MeasuredRun.
 Result<MeasuredRun> measure_run(Spawner& launcher, SpawnRequest request,
                                 const MeasureOptions& options);
+
+/// A note when the sampler fell so far behind that the timeline and the sampled figures may have
+/// missed a peak: when at least a tenth of the samples started late, or when the longest gap
+/// between two samples was over two intervals and at least 5% of the run's wall time. A few late
+/// samples on a busy host are normal and not worth a note in every run. Empty otherwise.
+std::string late_sampling_note(const SamplerResult& sampled, std::chrono::microseconds interval,
+                               double wall_s);
 
 /// Why a finished run failed, in one line ("killed by signal 9 (Killed)", "exit status 3",
 /// "timed out after 60 s and killed"), or empty when it succeeded.

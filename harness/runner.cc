@@ -259,6 +259,7 @@ class StoppableSpawner final : public Spawner {
   }
   Result<ChildResult> wait() override { return inner_.wait(); }
   Status cancel() override { return inner_.cancel(); }
+  std::string caveat() const override { return inner_.caveat(); }
 
  private:
   Spawner& inner_;

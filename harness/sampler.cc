@@ -161,8 +161,15 @@ void Sampler::loop(pid_t root, std::chrono::steady_clock::time_point origin) {
       std::chrono::duration_cast<std::chrono::nanoseconds>(options_.interval).count());
   timespec next{};
   ::clock_gettime(CLOCK_MONOTONIC, &next);  // steady_clock is CLOCK_MONOTONIC on Linux
+  std::optional<std::chrono::steady_clock::time_point> previous_start;
   while (!stop_.load(std::memory_order_relaxed)) {
     auto now = std::chrono::steady_clock::now();
+    if (previous_start) {
+      result_.longest_gap =
+          std::max(result_.longest_gap,
+                   std::chrono::duration_cast<std::chrono::microseconds>(now - *previous_start));
+    }
+    previous_start = now;
     TreeMemory tree;
     std::optional<CgroupMemoryStat> charged;
     if (use_cgroup) {

@@ -60,7 +60,7 @@ inline constexpr std::chrono::microseconds kDefaultSampleInterval{5000};
 
 struct SamplerOptions {
   std::chrono::microseconds interval = kDefaultSampleInterval;  ///< 1 ms on request
-  std::optional<int> cpu;                    ///< pin the sampling thread here (see plan_cpus)
+  std::optional<int> cpu;  ///< pin the sampling thread here (see plan_cpus)
   /// The run's private memory cgroup; empty: none, the tree is the root's descendants.
   std::filesystem::path cgroup_dir;
   CgroupVersion cgroup_version = CgroupVersion::none;
@@ -74,7 +74,10 @@ struct SamplerResult {
   std::string cgroup_error;             ///< the cgroup was given but could not be read
   std::uint64_t samples = 0;
   std::uint64_t missed_deadlines = 0;  ///< samples that started more than one interval late
-  int max_processes = 0;               ///< largest tree seen
+  /// The longest time between the starts of two consecutive samples: what a peak must outlast
+  /// to be seen for sure (one interval when the sampler kept up).
+  std::chrono::microseconds longest_gap{0};
+  int max_processes = 0;  ///< largest tree seen
 };
 
 class Sampler {

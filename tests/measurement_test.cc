@@ -7,9 +7,11 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -239,6 +241,58 @@ TEST(MeasurementTest, APreloadedJemallocGivesTheHeapPeakPerPhase) {
   EXPECT_LT(m.subject.phases[0].heap_peak->bytes, 32 * kMiB);
 }
 
+// The sampler's lateness is a note only when it may have cost a peak: a tenth of the samples
+// late, or one gap of more than two intervals that is also 5% of the run.
+TEST(LateSampling, AFewLateSamplesOnABusyHostAreNoNote) {
+  using std::chrono::microseconds;
+  SamplerResult sampled;
+  sampled.samples = 1000;
+  sampled.missed_deadlines = 99;
+  sampled.longest_gap = microseconds(9'000);  // under two 5 ms intervals
+  EXPECT_EQ(late_sampling_note(sampled, microseconds(5'000), 5.0), "");
+  sampled.longest_gap = microseconds(200'000);  // over two intervals, but 4% of a 5 s run
+  EXPECT_EQ(late_sampling_note(sampled, microseconds(5'000), 5.0), "");
+}
+
+TEST(LateSampling, ATenthLateOrOneLongGapIsANoteWithTheFigures) {
+  using std::chrono::microseconds;
+  SamplerResult sampled;
+  sampled.samples = 1000;
+  sampled.missed_deadlines = 100;
+  sampled.longest_gap = microseconds(6'000);
+  EXPECT_EQ(late_sampling_note(sampled, microseconds(5'000), 5.0),
+            "the sampler fell behind: 100 of 1000 samples started late and the longest gap "
+            "between two was 6.0 ms (interval 5000 us); the timeline and sampled figures may miss "
+            "a peak that short");
+  sampled.missed_deadlines = 1;
+  sampled.longest_gap = microseconds(250'000);  // 5% of a 5 s run
+  EXPECT_NE(late_sampling_note(sampled, microseconds(5'000), 5.0).find("250.0 ms"),
+            std::string::npos);
+}
+
+// Without peakbench-launcher beside the executable every run is forked from a copy of the caller
+// and inherits its pages until exec: each run says so, and a run by the minimal launcher does not.
+TEST(LauncherCaveat, AForkedCopyOfTheCallerIsNotedInEveryRunAndTheMinimalOneIsNot) {
+  SKIP_UNDER_SANITIZERS();
+  for (const bool minimal : {false, true}) {
+    Result<Launcher> launcher =
+        minimal ? Launcher::start() : Launcher::start(std::filesystem::path());
+    ASSERT_TRUE(launcher.ok()) << launcher.message();
+    ASSERT_EQ(launcher->minimal(), minimal);
+    MeasureOptions options;
+    Result<MeasuredRun> run = measure_run(*launcher, calibrate_request({"--mib", "16"}), options);
+    ASSERT_TRUE(run.ok()) << run.message();
+    RunRecord record;
+    fill_run_record(*run, options, 60, record);
+    const bool noted = std::any_of(record.notes.begin(), record.notes.end(), [](const auto& n) {
+      return n.starts_with("runs were started by a forked copy of peakbench (") &&
+             n.find("KiB resident)") != std::string::npos;
+    });
+    EXPECT_EQ(noted, !minimal) << (minimal ? "minimal launcher" : "forked copy");
+    EXPECT_EQ(launcher->caveat().empty(), minimal);
+  }
+}
+
 TEST(MeasureRunTest, FillsEveryFigureWithItsMethod) {
   SKIP_UNDER_SANITIZERS();
   Result<Launcher> launcher = Launcher::start();
@@ -252,19 +306,15 @@ TEST(MeasureRunTest, FillsEveryFigureWithItsMethod) {
   fill_run_record(*run, options, 120, record);
   EXPECT_TRUE(record.ok);
   EXPECT_TRUE(record.error.empty());
-  // The subject resets its mark per phase, which lowers wait4's figure: the peak is the larger of
-  // the kernel's and the subject's own running maximum, and says which it is.
+  // A built-in subject's headline is always its own running maximum (never "whichever is
+  // higher"), so that a scenario's median never mixes two methods; wait4 and the tree stay beside
+  // it as their own figures.
   EXPECT_GE(record.peak_rss->bytes, 32 * kMiB);
   ASSERT_TRUE(record.subject_peak_rss.has_value());
   EXPECT_EQ(record.subject_peak_rss->method, Method::self_hwm);
-  EXPECT_GE(record.peak_rss->bytes, record.subject_peak_rss->bytes);
-  // The tree's largest process (taskstats, or kernel-hwm without it) unless the subject's own
-  // maximum is higher.
+  EXPECT_EQ(record.peak_rss->method, Method::self_hwm);
+  EXPECT_EQ(record.peak_rss->bytes, record.subject_peak_rss->bytes);
   ASSERT_TRUE(record.largest_process.has_value());
-  EXPECT_EQ(record.peak_rss->method,
-            record.peak_rss->bytes == record.largest_process->peak_rss.bytes
-                ? record.largest_process->peak_rss.method
-                : Method::self_hwm);
   EXPECT_EQ(record.largest_process->peak_rss.method, run->child.tree_source == TreeSource::taskstats
                                                          ? Method::taskstats
                                                          : Method::kernel_hwm);
