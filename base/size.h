@@ -10,6 +10,11 @@
 
 namespace peakbench {
 
+/// Binary units, for code and tests that write sizes: `128 * kMiB`.
+inline constexpr std::uint64_t kKiB = std::uint64_t{1} << 10;
+inline constexpr std::uint64_t kMiB = std::uint64_t{1} << 20;
+inline constexpr std::uint64_t kGiB = std::uint64_t{1} << 30;
+
 /// Parses a size: digits with an optional unit, B, KiB/MiB/GiB/TiB (binary, also K/M/G/T) or
 /// kB/KB/MB/GB/TB (SI). Rejects empty, negative, fractional, unknown-unit and overflowing input.
 Result<std::uint64_t> parse_size(std::string_view text);

@@ -8,10 +8,10 @@
 #include <cstring>
 #include <string>
 
+#include "base/size.h"
+
 namespace peakbench {
 namespace {
-
-constexpr std::uint64_t kMiB = std::uint64_t{1024} * 1024;
 
 std::string read_all(int fd) {
   std::string out;

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "base/size.h"
+
 namespace peakbench {
 namespace {
 
@@ -23,7 +25,6 @@ Report of(std::vector<RunRecord> runs) {
 }
 
 TEST(Compare, GivesDeltaRatioAndNoiseFromMedians) {
-  constexpr std::uint64_t kMiB = 1 << 20;
   const Report before = of({run("s", "cold", 0, 1000 * kMiB), run("s", "cold", 1, 1010 * kMiB),
                             run("s", "cold", 2, 990 * kMiB)});
   const Report after = of({run("s", "cold", 0, 500 * kMiB), run("s", "cold", 1, 505 * kMiB),
@@ -48,7 +49,6 @@ TEST(Compare, GivesDeltaRatioAndNoiseFromMedians) {
 }
 
 TEST(Compare, ADifferenceWithinTheRepetitionsSpreadIsTheSame) {
-  constexpr std::uint64_t kMiB = 1 << 20;
   const Report before = of({run("s", "warm", 0, 100 * kMiB), run("s", "warm", 1, 110 * kMiB),
                             run("s", "warm", 2, 120 * kMiB)});
   const Report after = of({run("s", "warm", 0, 118 * kMiB), run("s", "warm", 1, 125 * kMiB),

@@ -4,13 +4,12 @@
 
 #include <algorithm>
 
+#include "base/size.h"
 #include "reports/junit.h"
 #include "reports/step_summary.h"
 
 namespace peakbench {
 namespace {
-
-constexpr std::uint64_t kMiB = 1 << 20;
 
 RunRecord run(std::string subject, std::string phase, std::uint64_t body, int rep,
               std::uint64_t peak, std::optional<std::uint64_t> start = std::nullopt) {

@@ -6,6 +6,7 @@
 
 #include <fstream>
 
+#include "base/size.h"
 #include "fixtures/test_support.h"
 #include "reports/report.h"
 #include "tests/pyenv.h"
@@ -21,7 +22,6 @@ using testing::find_run;
 using testing::run_peakbench;
 using testing::TempDir;
 
-constexpr std::uint64_t kMiB = std::uint64_t{1} << 20;
 constexpr const char* kJson = "application/vnd.pypi.simple.v1+json";
 
 // Four packages, two levels deep, with names the index must normalize (tree_dep.B, Tree-Dep-C).

@@ -7,6 +7,7 @@
 
 #include <cstdlib>
 
+#include "base/size.h"
 #include "fixtures/server.h"
 #include "fixtures/test_support.h"
 #include "tests/fetch_support.h"
@@ -18,7 +19,6 @@ namespace {
 namespace fs = std::filesystem;
 using testing::files_under;
 
-constexpr std::uint64_t kMiB = std::uint64_t{1} << 20;
 constexpr std::uint64_t kWheelBytes = 16 * kMiB + 5;
 
 struct Fault {

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "base/atomic_file.h"
+#include "base/size.h"
 #include "fixtures/server.h"
 #include "fixtures/test_support.h"
 #include "scenarios/cache_entry.h"
@@ -26,8 +27,6 @@ namespace {
 namespace fs = std::filesystem;
 using testing::FetchRun;
 using testing::files_under;
-
-constexpr std::uint64_t kMiB = std::uint64_t{1} << 20;
 
 /// Every fetch here runs under timeout(1): a hang fails the test (exit 124) instead of blocking
 /// the suite.

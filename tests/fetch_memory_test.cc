@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include "base/size.h"
 #include "fixtures/server.h"
 #include "fixtures/test_support.h"
 #include "tests/fetch_support.h"
@@ -20,7 +21,6 @@ namespace {
 using testing::FetchRun;
 using testing::run_fetch;
 
-constexpr std::uint64_t kMiB = std::uint64_t{1} << 20;
 constexpr std::uint64_t kBodyBytes = 128 * kMiB;
 constexpr std::uint64_t kStreamingBudgetBytes = 4 * kMiB;
 // What whole-body may hold beyond its copies: libcurl, the --stats line, allocator slack.

@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "base/atomic_file.h"
+#include "base/size.h"
 #include "fixtures/server.h"
 #include "fixtures/test_support.h"
 #include "scenarios/cache_entry.h"
@@ -20,8 +21,6 @@ using testing::FetchRun;
 using testing::files_under;
 using testing::inode_of;
 using testing::run_fetch;
-
-constexpr std::uint64_t kMiB = std::uint64_t{1} << 20;
 
 class FetchServerTest : public testing::FetchCacheTest {
  protected:

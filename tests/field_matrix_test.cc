@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "base/size.h"
 #include "fixtures/server.h"
 #include "fixtures/test_support.h"
 #include "harness/run_options.h"
@@ -27,8 +28,6 @@ using testing::CliResult;
 using testing::find_run;
 using testing::run_peakbench;
 using testing::TempDir;
-
-constexpr std::uint64_t kMiB = std::uint64_t{1} << 20;
 
 using testing::pyenv_python;
 

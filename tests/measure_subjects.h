@@ -6,11 +6,10 @@
 #include <string>
 #include <vector>
 
+#include "base/size.h"
 #include "harness/launcher.h"
 
 namespace peakbench::testing {
-
-inline constexpr std::uint64_t kMiB = 1024 * 1024;
 
 /// `peakbench calibrate ARGS...` as a spawn request.
 inline SpawnRequest calibrate_request(std::vector<std::string> args) {

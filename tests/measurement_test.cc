@@ -27,7 +27,6 @@ namespace {
 
 using testing::calibrate_request;
 using testing::calibration_tolerance_bytes;
-using testing::kMiB;
 
 #ifdef PEAKBENCH_SANITIZE
 #define SKIP_UNDER_SANITIZERS() GTEST_SKIP() << "ASan's shadow memory is in every RSS figure"

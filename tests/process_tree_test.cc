@@ -20,7 +20,6 @@ namespace peakbench {
 namespace {
 
 namespace fs = std::filesystem;
-using testing::kMiB;
 
 constexpr std::uint64_t kTouchMiB = 64;
 

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <optional>
 
+#include "base/size.h"
 #include "reports/report.h"
 #include "tests/report_support.h"
 #include "tests/run_peakbench.h"
@@ -19,8 +20,6 @@ using testing::CliResult;
 using testing::find_run;
 using testing::run_peakbench;
 using testing::TempDir;
-
-constexpr std::uint64_t kMiB = 1 << 20;
 
 Report read_back(const std::filesystem::path& path) {
   auto report = read_report(path);

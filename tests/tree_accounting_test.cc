@@ -23,7 +23,6 @@ namespace peakbench {
 namespace {
 
 namespace fs = std::filesystem;
-using testing::kMiB;
 
 #ifdef PEAKBENCH_SANITIZE
 #define SKIP_UNDER_SANITIZERS() GTEST_SKIP() << "ASan's shadow memory is in every RSS figure"
