@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <string>
+
+#include "base/size.h"
 
 namespace peakbench {
 namespace {
@@ -79,6 +82,45 @@ TEST(ReportTable, FlagsFailedRunsAndWarmDownloads) {
   EXPECT_EQ(table.rows[0][4].text, "≤ 3.0 B");  // one size, no start RSS: an upper bound
 }
 
+RunRecord mapped_run(std::string subject, std::uint64_t body_mib, std::uint64_t file_mib) {
+  RunRecord r;
+  r.subject = std::move(subject);
+  r.phase = "warm";
+  r.body_bytes = body_mib * kMiB;
+  r.ok = true;
+  r.peak_rss = {(file_mib + 30) * kMiB, Method::kernel_hwm};
+  r.sampled_peak_file = Figure{file_mib * kMiB, Method::sampled};
+  r.sampled_peak_shmem = Figure{0, Method::sampled};
+  r.timeline = {TimelinePoint{0.0, kMiB, 0, kMiB, 0}};
+  return r;
+}
+
+std::string notes_cell(const Table& table, std::size_t row) { return table.rows[row].back().text; }
+
+// The body-sized note is for a body in a mapping, not for an interpreter's libraries: with one
+// size it needs growth past 40 MiB, with several a part that grows with the body.
+TEST(ReportTable, ABodySizedMappingIsToldFromAnInterpretersLibraries) {
+  Report one_small;
+  one_small.runs = {mapped_run("pip", 16, 34)};  // pip 24.2 warm: its libraries, no body
+  EXPECT_EQ(notes_cell(build_report_table(one_small), 0), "");
+
+  Report one_large;
+  one_large.runs = {mapped_run("tee", 128, 131)};
+  EXPECT_EQ(notes_cell(build_report_table(one_large), 0), "warm: body-sized peak file-backed");
+
+  Report flat;  // two sizes, the same mapped files at both: none of it is the body
+  flat.runs = {mapped_run("pip", 16, 34), mapped_run("pip", 128, 33)};
+  const Table flat_table = build_report_table(flat);
+  EXPECT_EQ(notes_cell(flat_table, 0), "");
+  EXPECT_EQ(notes_cell(flat_table, 1), "");
+
+  Report growing;  // two sizes, a byte of mapping per body byte: the small size is named too
+  growing.runs = {mapped_run("pip", 16, 27), mapped_run("pip", 64, 75)};
+  const Table growing_table = build_report_table(growing);
+  EXPECT_EQ(notes_cell(growing_table, 0), "warm: body-sized peak file-backed");
+  EXPECT_EQ(notes_cell(growing_table, 1), "warm: body-sized peak file-backed");
+}
+
 TEST(ReportTable, FlagsRunsWithNotesAndListsTheNotesBelow) {
   Report report;
   report.meta.notes = {"one CPU: the sampler shares it with the subject (no pinning)"};
@@ -90,8 +132,8 @@ TEST(ReportTable, FlagsRunsWithNotesAndListsTheNotesBelow) {
     r.repetition = rep;
     r.ok = true;
     // The last run published no report of its own: another method, left out of the median.
-    r.peak_rss = {(rep == 2 ? 90u : 12u + rep) << 20, rep == 2 ? Method::kernel_hwm
-                                                               : Method::self_hwm};
+    r.peak_rss = {(rep == 2 ? 90u : 12u + rep) << 20,
+                  rep == 2 ? Method::kernel_hwm : Method::self_hwm};
     if (rep == 1) r.notes = {"the sampler started 2 samples of 40 late"};
     report.runs.push_back(r);
   }
