@@ -17,6 +17,11 @@ namespace {
 
 std::string mib(double bytes) { return fmt::format("{:.1f} MiB", bytes / (1024.0 * 1024.0)); }
 
+/// "0 wheel requests", "1 page request".
+std::string count_of_requests(double n, const std::string& kind) {
+  return fmt::format("{:.0f} {} request{}", n, kind, n == 1 ? "" : "s");
+}
+
 std::string percent(double fraction) { return fmt::format("{:+.1f}%", fraction * 100); }
 
 bool size_matches(const std::string& pattern, std::uint64_t body_bytes) {
@@ -50,13 +55,13 @@ GateRule read_rule(const nlohmann::json& j, std::size_t index) {
     rule.name = j["name"].get<std::string>();
   }
   static const std::vector<std::string> kKeys{
-      "name",           "subject",           "phase",        "size",   "max_peak",
-      "max_over_start", "max_per_body_byte", "max_increase", "comment"};
+      "name",           "subject",           "phase",        "size",         "max_peak",
+      "max_over_start", "max_per_body_byte", "max_increase", "max_requests", "comment"};
   for (const auto& [key, value] : j.items()) {
     if (std::find(kKeys.begin(), kKeys.end(), key) == kKeys.end()) {
       throw BadRule{
           fmt::format("rule '{}': unknown key '{}' (expected subject, phase, size, max_peak, "
-                      "max_over_start, max_per_body_byte or max_increase)",
+                      "max_over_start, max_per_body_byte, max_increase or max_requests)",
                       rule.name, key)};
     }
   }
@@ -115,14 +120,41 @@ GateRule read_rule(const nlohmann::json& j, std::size_t index) {
     }
     rule.max_increase = *increase;
   }
+  if (j.contains("max_requests")) {
+    const nlohmann::json& v = j["max_requests"];
+    const std::string expected = fmt::format(
+        "rule '{}': max_requests: expected counts by kind such as {{\"wheel\": 0}} (kinds: "
+        "page, metadata, wheel)",
+        rule.name);
+    if (!v.is_object() || v.empty()) throw BadRule{expected};
+    for (const auto& [kind, count] : v.items()) {
+      if ((kind != "page" && kind != "metadata" && kind != "wheel") || !count.is_number_unsigned())
+        throw BadRule{expected};
+      rule.max_requests[kind] = count.get<std::uint64_t>();
+    }
+  }
   if (!rule.max_peak_bytes && !rule.max_over_start_bytes && !rule.max_per_body_byte &&
-      !rule.max_increase) {
+      !rule.max_increase && rule.max_requests.empty()) {
     throw BadRule{
-        fmt::format("rule '{}': no bound (give max_peak, max_over_start, max_per_body_byte or "
-                    "max_increase)",
+        fmt::format("rule '{}': no bound (give max_peak, max_over_start, max_per_body_byte, "
+                    "max_increase or max_requests)",
                     rule.name)};
   }
   return rule;
+}
+
+/// The requests of `kind` one run made, any status. A report without per-kind counts (schema v1)
+/// still has the primary wheel's file requests, which stand for "wheel".
+std::uint64_t requests_of(const RunRecord& run, const std::string& kind) {
+  std::uint64_t n = 0;
+  if (run.requests.empty() && kind == "wheel") {
+    for (const auto& [status, count] : run.file_requests) n += count;
+    return n;
+  }
+  if (auto it = run.requests.find(kind); it != run.requests.end()) {
+    for (const auto& [status, count] : it->second) n += count;
+  }
+  return n;
 }
 
 struct SlopeGroup {
@@ -270,6 +302,19 @@ Result<GateVerdict> evaluate_gate(const Report& report, const Report* baseline,
         }
         verdict.checks.push_back(std::move(c));
       }
+      for (const auto& [kind, most] : rule.max_requests) {
+        GateCheck c = check("max_requests", GateUnit::requests, static_cast<double>(most));
+        c.how = kind;
+        std::uint64_t worst = 0;
+        for (const RunRecord& run : report.runs) {
+          if (!run.ok || !(ScenarioKey{run.subject, run.phase, run.body_bytes} == s->key)) continue;
+          worst = std::max(worst, requests_of(run, kind));
+          ++c.runs;
+        }
+        c.actual = static_cast<double>(worst);
+        c.passed = worst <= most;
+        verdict.checks.push_back(std::move(c));
+      }
       if (rule.max_increase) {
         const auto it = std::find_if(base_summaries.begin(), base_summaries.end(),
                                      [&](const ScenarioSummary& b) { return b.key == s->key; });
@@ -364,6 +409,8 @@ std::string format_limit(const GateCheck& check) {
       return fmt::format("{:.3f} B/B", check.limit);
     case GateUnit::increase:
       return percent(check.limit);
+    case GateUnit::requests:
+      return count_of_requests(check.limit, check.how);
   }
   return {};
 }
@@ -384,6 +431,10 @@ std::string format_actual(const GateCheck& check) {
       return fmt::format("{} ({} -> {})", percent(actual),
                          mib(static_cast<double>(check.before_bytes)),
                          mib(static_cast<double>(check.after_bytes)));
+    case GateUnit::requests:
+      return fmt::format(
+          "{} (most of {})", count_of_requests(actual, check.how),
+          check.runs == 1 ? std::string("1 run") : fmt::format("{} runs", check.runs));
   }
   return {};
 }

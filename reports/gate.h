@@ -5,6 +5,7 @@
 // turns a failed verdict into exit status 1.
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -32,11 +33,15 @@ struct GateRule {
   std::optional<double> max_per_body_byte;
   /// Median peak <= baseline median × (1 + this); needs a baseline. 0.10 is "+10%".
   std::optional<double> max_increase;
+  /// Requests of the index per run, by kind ("page", "metadata", "wheel"), any status: the most
+  /// any successful run of the scenario made <= this. {"wheel": 0} on a warm phase says the
+  /// cache answered without the network.
+  std::map<std::string, std::uint64_t> max_requests;
 };
 
 /// Parses a rules file: {"rules": [{"name", "subject", "phase", "size", "max_peak",
-/// "max_over_start", "max_per_body_byte", "max_increase"}, ...]}. Unknown keys, bad sizes and
-/// rules without a bound are errors naming `source` and the rule.
+/// "max_over_start", "max_per_body_byte", "max_increase", "max_requests"}, ...]}. Unknown keys, bad
+/// sizes and rules without a bound are errors naming `source` and the rule.
 Result<std::vector<GateRule>> parse_gate_rules(const std::string& text, const std::string& source);
 
 /// "+10%", "10%" or "10" -> 0.10. Negative increases are allowed ("-5%": must shrink by 5%).
@@ -51,14 +56,15 @@ enum class GateUnit {
   bytes,          ///< a memory figure
   per_body_byte,  ///< bytes of peak per byte of body ("B/B")
   increase,       ///< a fraction over the baseline: 0.10 is +10%
+  requests,       ///< a count of requests of one kind (GateCheck::how) in one run
 };
 
 /// One bound of one rule applied to one scenario (or, for slopes, to one subject and phase).
 /// Numbers only; format_limit() and format_actual() spell them.
 struct GateCheck {
-  std::string rule;  ///< the rule's name
-  std::string
-      bound;  ///< "max_peak" | "max_over_start" | "max_per_body_byte" | "max_increase" | "runs_ok"
+  std::string rule;      ///< the rule's name
+  std::string bound;     ///< "max_peak" | "max_over_start" | "max_per_body_byte" | "max_increase" |
+                         ///< "max_requests" | "runs_ok"
   std::string scenario;  ///< "streaming/warm/32MiB", or "streaming/warm/*" for a slope
   GateUnit unit = GateUnit::bytes;
   double limit = 0;  ///< in `unit`
@@ -70,14 +76,15 @@ struct GateCheck {
   /// increase: the baseline's and this report's median peaks.
   std::uint64_t before_bytes = 0;
   std::uint64_t after_bytes = 0;
-  std::string how;  ///< per_body_byte: how the slope was had ("fit over 3 sizes", ...)
+  /// per_body_byte: how the slope was had ("fit over 3 sizes", ...); requests: the kind.
+  std::string how;
   bool passed = false;
 };
 
-/// The limit as shown: "0 failed", "64MiB", "0.050 B/B", "+10.0%".
+/// The limit as shown: "0 failed", "64MiB", "0.050 B/B", "+10.0%", "0 wheel requests".
 std::string format_limit(const GateCheck& check);
 /// The actual value as shown: "1 of 3 failed", "12.1 MiB", "0.011 B/B (fit over 2 sizes)",
-/// "+2.3% (12.0 MiB -> 12.3 MiB)", or why there is none.
+/// "+2.3% (12.0 MiB -> 12.3 MiB)", "1 wheel request (most of 3 runs)", or why there is none.
 std::string format_actual(const GateCheck& check);
 
 struct GateVerdict {

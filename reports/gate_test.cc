@@ -96,6 +96,10 @@ TEST(GateRules, BadRulesAreOneLineNamingFileAndRule) {
        "rules.json: bad rule: rule 'r': max_per_body_byte: expected a number"},
       {R"({"rules": [{"name": "r", "subject": "", "max_peak": 1}]})",
        "rules.json: bad rule: rule 'r': subject: empty"},
+      {R"({"rules": [{"name": "r", "max_requests": {"wheels": 0}}]})",
+       "rules.json: bad rule: rule 'r': max_requests: expected counts by kind"},
+      {R"({"rules": [{"name": "r", "max_requests": {"wheel": -1}}]})",
+       "rules.json: bad rule: rule 'r': max_requests: expected counts by kind"},
       {R"({"rule": []})", "rules.json: bad rules: expected {\"rules\": [...]}"},
       {R"({"rules": [)", "rules.json: malformed JSON: "},
   };
@@ -209,6 +213,44 @@ TEST(Gate, ABaselineMedianTakenByAnotherMethodIsNotComparedAndSaysSo) {
   EXPECT_FALSE(it->actual.has_value());
   EXPECT_EQ(format_actual(*it), "not compared: baseline median by kernel-hwm, this one by self");
   EXPECT_EQ(format_limit(*it), "+10.0%");
+}
+
+// A warm run that went to the network for the wheel fails a {"wheel": 0} rule, however small
+// its peak; the check names the most any run made. Failed runs are runs-ok's to count.
+TEST(Gate, ARequestBoundCountsTheMostAnyRunOfTheScenarioMade) {
+  Report report;
+  for (int rep = 0; rep < 3; ++rep) {
+    RunRecord r = run("pip", "warm", 32 * kMiB, rep, 40 * kMiB);
+    r.requests["page"] = {{200, 1}};
+    if (rep == 1) r.requests["wheel"] = {{200, 1}, {304, 1}};
+    report.runs.push_back(r);
+  }
+  RunRecord failed = run("pip", "warm", 32 * kMiB, 3, 40 * kMiB);
+  failed.ok = false;
+  failed.requests["wheel"] = {{200, 9}};
+  report.runs.push_back(failed);
+  RunRecord old = run("streaming", "warm", 32 * kMiB, 0, 12 * kMiB);  // schema 1: no kinds
+  old.file_requests = {{304, 1}};
+  report.runs.push_back(old);
+
+  auto rules = parse_gate_rules(
+      R"({"rules": [{"name": "offline", "phase": "warm", "max_requests": {"wheel": 0, "page": 1}}]})",
+      "rules.json");
+  ASSERT_TRUE(rules.ok()) << rules.message();
+  auto verdict = evaluate_gate(report, nullptr, *rules);
+  ASSERT_TRUE(verdict.ok()) << verdict.message();
+  std::vector<std::string> shown;
+  for (const GateCheck& c : verdict->checks) {
+    if (c.bound != "max_requests") continue;
+    shown.push_back(c.scenario + " " + format_limit(c) + " " + format_actual(c) + " " +
+                    (c.passed ? "pass" : "FAIL"));
+  }
+  EXPECT_EQ(shown, (std::vector<std::string>{
+                       "pip/warm/32MiB 1 page request 1 page request (most of 3 runs) pass",
+                       "pip/warm/32MiB 0 wheel requests 2 wheel requests (most of 3 runs) FAIL",
+                       "streaming/warm/32MiB 1 page request 0 page requests (most of 1 run) pass",
+                       "streaming/warm/32MiB 0 wheel requests 1 wheel request (most of 1 run) FAIL",
+                   }));
 }
 
 TEST(Gate, ChecksCarryNumbersThatTheRendererSpells) {
