@@ -141,6 +141,33 @@ std::optional<ProcMemory> read_proc_memory(pid_t pid) {
   return mem;
 }
 
+std::optional<ProcResident> read_proc_resident(pid_t pid) {
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/%d/statm", static_cast<int>(pid));
+  const UniqueFd fd(::open(path, O_RDONLY | O_CLOEXEC));
+  if (!fd) return std::nullopt;
+  char buf[256];
+  const std::size_t used = read_some(fd.get(), buf, sizeof buf);
+  if (used == 0) return std::nullopt;
+  // "size resident shared text lib data dt", in pages.
+  std::uint64_t fields[3] = {};
+  std::size_t field = 0;
+  bool in_number = false;
+  for (std::size_t i = 0; i < used && field < 3; ++i) {
+    const char c = buf[i];
+    if (c >= '0' && c <= '9') {
+      fields[field] = fields[field] * 10 + static_cast<std::uint64_t>(c - '0');
+      in_number = true;
+    } else if (in_number) {
+      ++field;
+      in_number = false;
+    }
+  }
+  if (field < 2 || (field == 2 && !in_number)) return std::nullopt;
+  static const auto page_bytes = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+  return ProcResident{fields[1] * page_bytes, fields[2] * page_bytes};
+}
+
 bool reset_own_hwm() {
   const UniqueFd fd(::open("/proc/self/clear_refs", O_WRONLY | O_CLOEXEC));
   if (!fd) {

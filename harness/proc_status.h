@@ -24,6 +24,17 @@ struct ProcMemory {
 /// file cannot be read; a zombie reads as all zeros (its memory is gone already).
 std::optional<ProcMemory> read_proc_memory(pid_t pid);
 
+/// A process's resident and shared sizes from /proc/PID/statm, in bytes: resident is anon + file
+/// + shmem and shared is file + shmem, from the same kernel counters as status's Rss* lines, at a
+/// fraction of the cost (status formats some fifty lines under the process's locks).
+struct ProcResident {
+  std::uint64_t resident_bytes = 0;
+  std::uint64_t shared_bytes = 0;
+};
+
+/// Reads /proc/`pid`/statm. Empty when the process is gone; a zombie reads as zeros.
+std::optional<ProcResident> read_proc_resident(pid_t pid);
+
 /// Appends the children of every thread of `pid` (/proc/PID/task/TID/children: a thread that
 /// forks is the parent of record). Nothing when the process is gone.
 void append_children_of(pid_t pid, std::vector<pid_t>& out);

@@ -77,13 +77,49 @@ TreeMemory read_tree_memory(pid_t root, std::vector<pid_t>& scratch) {
   return sum;
 }
 
-TreeMemory read_processes_memory(std::span<const pid_t> pids) {
-  TreeMemory sum;
-  for (pid_t pid : pids) {
-    if (std::optional<ProcMemory> mem = read_proc_memory(pid)) {
-      add_process(sum, *mem);
-    }
+bool TreeReader::add(pid_t pid, TreeMemory& sum) {
+  const std::optional<ProcResident> resident = read_proc_resident(pid);
+  if (!resident) {
+    splits_.erase(pid);
+    return false;
   }
+  auto it = splits_.find(pid);
+  if (it == splits_.end() || it->second.shared_bytes != resident->shared_bytes) {
+    ++status_reads_;
+    const std::optional<ProcMemory> status = read_proc_memory(pid);
+    if (!status) {
+      splits_.erase(pid);
+      return false;
+    }
+    // Keyed by the shared size statm saw, so that the next sample compares like with like.
+    it = splits_
+             .insert_or_assign(pid, Split{resident->shared_bytes, status->rss_file_bytes,
+                                          status->rss_shmem_bytes})
+             .first;
+  }
+  ProcMemory mem;
+  mem.rss_anon_bytes =
+      resident->resident_bytes - std::min(resident->resident_bytes, resident->shared_bytes);
+  mem.rss_file_bytes = it->second.file_bytes;
+  mem.rss_shmem_bytes = it->second.shmem_bytes;
+  add_process(sum, mem);
+  return true;
+}
+
+TreeMemory TreeReader::read_tree(pid_t root) {
+  TreeMemory sum;
+  scratch_.clear();
+  scratch_.push_back(root);
+  for (std::size_t i = 0; i < scratch_.size(); ++i) {
+    if (add(scratch_[i], sum)) append_children_of(scratch_[i], scratch_);
+  }
+  sum.rss_bytes = sum.anon_bytes + sum.file_bytes + sum.shmem_bytes;
+  return sum;
+}
+
+TreeMemory TreeReader::read_processes(std::span<const pid_t> pids) {
+  TreeMemory sum;
+  for (pid_t pid : pids) (void)add(pid, sum);
   sum.rss_bytes = sum.anon_bytes + sum.file_bytes + sum.shmem_bytes;
   return sum;
 }
@@ -138,8 +174,9 @@ SamplerResult Sampler::stop() {
 }
 
 void Sampler::loop(pid_t root, std::chrono::steady_clock::time_point origin) {
-  std::vector<pid_t> scratch;
+  std::vector<pid_t> scratch;  // the cgroup's members
   scratch.reserve(64);
+  TreeReader reader;
   // A minute at 5 ms: the vector grows rarely and only in the parent, never in the subject.
   result_.timeline.reserve(12000);
   // Opened once and read with pread from offset 0, which makes the kernel render them afresh.
@@ -178,7 +215,7 @@ void Sampler::loop(pid_t root, std::chrono::steady_clock::time_point origin) {
       // descriptor never saw the processes forked after the first read.
       const UniqueFd members(::open(procs_path.c_str(), O_RDONLY | O_CLOEXEC));
       parse_pids(members ? pread_all(members.get(), buf) : std::string_view(), scratch);
-      tree = read_processes_memory(scratch);
+      tree = reader.read_processes(scratch);
       Result<CgroupMemoryStat> stat =
           parse_memory_stat(pread_all(stat_fd.get(), buf), options_.cgroup_version);
       if (stat) {
@@ -187,7 +224,7 @@ void Sampler::loop(pid_t root, std::chrono::steady_clock::time_point origin) {
         result_.cgroup_error = stat.message();
       }
     } else {
-      tree = read_tree_memory(root, scratch);
+      tree = reader.read_tree(root);
     }
     ++result_.samples;
     if (tree.processes > 0) {

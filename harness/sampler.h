@@ -1,7 +1,8 @@
 #pragma once
 // The RSS timeline of a run's whole process tree (DESIGN §4): a thread in the parent that reads,
-// on absolute deadlines, /proc/PID/status of every process of the run and, when the run has a
-// private memory cgroup, that cgroup's memory.stat. Polling misses short peaks (10 ms caught 6 of
+// on absolute deadlines, the memory of every process of the run (TreeReader: /proc/PID/statm, and
+// /proc/PID/status when the shared part moved) and, when the run has a private memory cgroup,
+// that cgroup's memory.stat. Polling misses short peaks (10 ms caught 6 of
 // 40 spikes), so the peak figure always comes from the kernel mark; the sampler gives the timeline
 // and the split.
 //
@@ -26,6 +27,7 @@
 #include <span>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "base/status.h"
@@ -45,11 +47,36 @@ struct TreeMemory {
   std::uint64_t largest_shmem_bytes = 0;
 };
 
-/// Reads the tree rooted at `root` once (root, then /proc/PID/task/TID/children recursively).
-/// `scratch` is reused between calls so that sampling does not allocate.
+/// Reads the tree rooted at `root` once from every process's /proc/PID/status (root, then
+/// /proc/PID/task/TID/children recursively). `scratch` is reused between calls. The reference
+/// reading: the sampler reads through TreeReader, which gives the same figures for less.
 TreeMemory read_tree_memory(pid_t root, std::vector<pid_t>& scratch);
-/// Reads the processes `pids` once (e.g. a cgroup's members).
-TreeMemory read_processes_memory(std::span<const pid_t> pids);
+
+/// The sampler's reader of a tree's memory, one sample after another: per process one
+/// /proc/PID/statm (anon = resident - shared, exactly) and, only when that process's shared size
+/// changed since it was last read, its /proc/PID/status for the split of shared into file and
+/// shmem. A split can only be stale when file and shmem moved by equal and opposite amounts
+/// between two samples. Not thread-safe; one per sampler.
+class TreeReader {
+ public:
+  /// The tree rooted at `root`, as read_tree_memory reads it.
+  TreeMemory read_tree(pid_t root);
+  /// The processes `pids` (e.g. a cgroup's members).
+  TreeMemory read_processes(std::span<const pid_t> pids);
+  /// How many status files were read so far (the rest of the readings came from statm alone).
+  std::uint64_t status_reads() const { return status_reads_; }
+
+ private:
+  bool add(pid_t pid, TreeMemory& sum);
+  struct Split {
+    std::uint64_t shared_bytes = 0;
+    std::uint64_t file_bytes = 0;
+    std::uint64_t shmem_bytes = 0;
+  };
+  std::unordered_map<pid_t, Split> splits_;
+  std::vector<pid_t> scratch_;
+  std::uint64_t status_reads_ = 0;
+};
 
 /// The tree reading of one sample: anon from the cgroup (each page once), file and shmem the
 /// larger of the cgroup's and the largest process's (see the file comment).

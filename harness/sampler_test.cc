@@ -1,7 +1,14 @@
 #include "harness/sampler.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <csignal>
+#include <cstring>
+#include <vector>
 
 namespace peakbench {
 namespace {
@@ -73,6 +80,100 @@ TEST(TreeMemory, ReadsThisProcessAndSkipsAVanishedOne) {
   TreeMemory gone = read_tree_memory(1 << 23, scratch);
   EXPECT_EQ(gone.processes, 0);
   EXPECT_EQ(gone.rss_bytes, 0u);
+}
+
+/// A child that steps on each byte from `go`: 1 touches 32 MiB of anon and 8 MiB of a mapped
+/// file, 2 adds 16 MiB of shmem, 3 unmaps the shmem; it answers each step on `done`.
+pid_t stepping_child(const int (&go)[2], const int (&done)[2], const char* file) {
+  const pid_t pid = ::fork();
+  if (pid != 0) return pid;
+  ::close(go[1]);  // so that the parent's close is the end of the steps
+  ::close(done[0]);
+  constexpr std::size_t kMiB = 1 << 20;
+  char step = 0;
+  void* shmem = nullptr;
+  while (::read(go[0], &step, 1) == 1) {
+    if (step == '1') {
+      void* anon =
+          ::mmap(nullptr, 32 * kMiB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      std::memset(anon, 1, 32 * kMiB);
+      const int fd = ::open(file, O_RDONLY);
+      auto* mapped =
+          static_cast<volatile char*>(::mmap(nullptr, 8 * kMiB, PROT_READ, MAP_SHARED, fd, 0));
+      for (std::size_t i = 0; i < 8 * kMiB; i += 4096) (void)mapped[i];
+    } else if (step == '2') {
+      shmem = ::mmap(nullptr, 16 * kMiB, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+      std::memset(shmem, 1, 16 * kMiB);
+    } else if (step == '3') {
+      ::munmap(shmem, 16 * kMiB);
+    }
+    if (::write(done[1], &step, 1) != 1) break;
+  }
+  ::_exit(0);
+}
+
+// statm each sample and status only when the shared part moved: the same figures as reading
+// status every time, through a child whose anon, file and shmem change under it.
+TEST(TreeReader, ReadsWhatStatusReadsAndRereadsStatusOnlyWhenSharedMoves) {
+  constexpr std::uint64_t kMiB = 1 << 20;
+  char file[] = "/tmp/peakbench-treereader-XXXXXX";
+  const int fd = ::mkstemp(file);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::ftruncate(fd, 8 * kMiB), 0);
+  ::close(fd);
+  int go[2], done[2];
+  ASSERT_EQ(::pipe(go), 0);
+  ASSERT_EQ(::pipe(done), 0);
+  const pid_t child = stepping_child(go, done, file);
+  ASSERT_GT(child, 0);
+  // However an assertion ends the test, the child goes (and is never signalled once reaped).
+  struct Reaper {
+    pid_t pid;
+    bool reaped = false;
+    ~Reaper() {
+      if (reaped) return;
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+    }
+  } reaper{child};
+  TreeReader reader;
+  std::vector<pid_t> scratch;
+  auto step = [&](char c) {
+    ASSERT_EQ(::write(go[1], &c, 1), 1);
+    char answer = 0;
+    ASSERT_EQ(::read(done[0], &answer, 1), 1);
+  };
+  auto agree = [&](const char* when) {
+    const TreeMemory fast = reader.read_tree(child);
+    const TreeMemory reference = read_tree_memory(child, scratch);
+    EXPECT_EQ(fast.processes, 1) << when;
+    EXPECT_EQ(fast.anon_bytes, reference.anon_bytes) << when;
+    EXPECT_EQ(fast.file_bytes, reference.file_bytes) << when;
+    EXPECT_EQ(fast.shmem_bytes, reference.shmem_bytes) << when;
+    return fast;
+  };
+  step('1');
+  TreeMemory one = agree("anon and file");
+  EXPECT_GE(one.anon_bytes, 32 * kMiB);
+  EXPECT_GE(one.file_bytes, 8 * kMiB);
+  const std::uint64_t reads = reader.status_reads();
+  for (int i = 0; i < 20; ++i) (void)reader.read_tree(child);
+  EXPECT_EQ(reader.status_reads(), reads) << "nothing shared moved, yet status was read";
+  step('2');
+  EXPECT_GE(agree("with shmem").shmem_bytes, 16 * kMiB);
+  EXPECT_GT(reader.status_reads(), reads);
+  step('3');
+  EXPECT_LT(agree("shmem unmapped").shmem_bytes, 16 * kMiB);
+  ::close(go[1]);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  reaper.reaped = true;
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  ::close(go[0]);
+  ::close(done[0]);
+  ::close(done[1]);
+  ::unlink(file);
+  EXPECT_EQ(reader.read_tree(child).processes, 0);
 }
 
 TEST(Sampler, SamplesUntilStoppedAndRefusesASecondStart) {
