@@ -20,13 +20,10 @@
 namespace peakbench {
 namespace {
 
+using testing::golden;
 using testing::run_peakbench;
 using testing::source_path;
 using testing::TempDir;
-
-std::string golden(const std::string& name) {
-  return source_path("reports/golden/" + name).string();
-}
 
 // The schema Bencher publishes for BMF (draft-07): benchmarks -> measures -> {value, lower_value,
 // upper_value}, value required, all numbers.

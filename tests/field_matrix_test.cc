@@ -26,16 +26,11 @@ namespace {
 namespace fs = std::filesystem;
 using testing::CliResult;
 using testing::find_run;
+using testing::read_back;
 using testing::run_peakbench;
 using testing::TempDir;
 
 using testing::pyenv_python;
-
-Report read_back(const fs::path& path) {
-  auto report = read_report(path);
-  EXPECT_TRUE(report.ok()) << report.message();
-  return report.ok() ? *report : Report{};
-}
 
 bool has_note(const RunRecord& run, const std::string& part) {
   return std::any_of(run.notes.begin(), run.notes.end(),

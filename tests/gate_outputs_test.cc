@@ -15,14 +15,11 @@
 namespace peakbench {
 namespace {
 
+using testing::golden;
 using testing::run_peakbench;
 using testing::slurp;
 using testing::source_path;
 using testing::TempDir;
-
-std::string golden(const std::string& name) {
-  return source_path("reports/golden/" + name).string();
-}
 
 TEST(GateJUnit, HasTimeHostTimestampPropertiesAndEachFailuresReason) {
   TempDir dir("junit");

@@ -16,6 +16,7 @@
 namespace peakbench {
 namespace {
 
+using testing::golden;
 using testing::run_peakbench;
 using testing::source_path;
 
@@ -28,10 +29,6 @@ void expect_golden(const std::string& relative, const std::string& actual) {
   auto expected = read_file(path);
   ASSERT_TRUE(expected.ok()) << expected.message() << " (PEAKBENCH_UPDATE_GOLDEN=1 makes it)";
   EXPECT_EQ(actual, *expected) << "differs from " << relative;
-}
-
-std::string golden(const std::string& name) {
-  return source_path("reports/golden/" + name).string();
 }
 
 TEST(GoldenReports, AreSpelledExactlyAsTheWriterWritesThem) {

@@ -16,13 +16,10 @@
 namespace peakbench {
 namespace {
 
+using testing::golden;
 using testing::run_peakbench;
 using testing::source_path;
 using testing::TempDir;
-
-std::string golden(const std::string& name) {
-  return source_path("reports/golden/" + name).string();
-}
 
 Report golden_report() {
   auto report = read_report(golden("report.json"));
@@ -135,8 +132,7 @@ TEST(ReportCli, ControlCharactersInAReportStillMakeValidXml) {
   ASSERT_TRUE(write_report(path, doctored).ok());
   const auto gate = run_peakbench({"gate", path, "--baseline", path, "--junit", junit});
   EXPECT_EQ(gate.exit_status, 0) << gate.err;
-  EXPECT_NE(testing::slurp(junit).find("streaming\xef\xbf\xbd\xef\xbf\xbd[31m"),
-            std::string::npos);
+  EXPECT_NE(testing::slurp(junit).find("streaming\xef\xbf\xbd\xef\xbf\xbd[31m"), std::string::npos);
   const auto plot = run_peakbench({"plot", path, "--out", svg});
   EXPECT_EQ(plot.exit_status, 0) << plot.err;
   for (const std::string& file : {junit, svg}) {

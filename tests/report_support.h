@@ -1,7 +1,10 @@
 #pragma once
 // Helpers of the tests that read a written report back.
 
+#include <gtest/gtest.h>
+
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <string>
 
@@ -19,6 +22,13 @@ inline const RunRecord* find_run(const Report& report, const std::string& subjec
       return &run;
   }
   return nullptr;
+}
+
+/// The report written at `path`; a test failure (and an empty report) when it does not read.
+inline Report read_back(const std::filesystem::path& path) {
+  auto report = read_report(path);
+  EXPECT_TRUE(report.ok()) << report.message();
+  return report.ok() ? *report : Report{};
 }
 
 }  // namespace peakbench::testing

@@ -190,6 +190,11 @@ inline std::filesystem::path source_path(const std::string& relative) {
   return std::filesystem::path(PEAKBENCH_SOURCE_DIR) / relative;
 }
 
+/// The golden file `name` of reports/golden/, as a path string for a command line.
+inline std::string golden(const std::string& name) {
+  return source_path("reports/golden/" + name).string();
+}
+
 /// True when PEAKBENCH_UPDATE_GOLDEN=1: golden tests then rewrite the expected files.
 inline bool updating_golden() {
   const char* update = std::getenv("PEAKBENCH_UPDATE_GOLDEN");

@@ -18,14 +18,9 @@ namespace {
 
 using testing::CliResult;
 using testing::find_run;
+using testing::read_back;
 using testing::run_peakbench;
 using testing::TempDir;
-
-Report read_back(const std::filesystem::path& path) {
-  auto report = read_report(path);
-  EXPECT_TRUE(report.ok()) << report.message();
-  return report.ok() ? *report : Report{};
-}
 
 TEST(Run, StreamingPeaksAreFlatInTheBodySize) {
 #ifdef PEAKBENCH_SANITIZE
