@@ -149,8 +149,11 @@ std::vector<std::string> lines_with(const fs::path& path, std::string_view needl
 void note_allocator(const Context& ctx, const SpawnRequest& request, const MeasuredRun& run,
                     RunRecord& record) {
   if (!run.subject) {
-    record.notes.push_back(
-        "the subject published no report of its own: no allocator, phases or self figure");
+    // Copies run at once have no report pipe by design (N writers), and the report says so once.
+    if (request.report_pipe) {
+      record.notes.push_back(
+          "the subject published no report of its own: no allocator, phases or self figure");
+    }
     return;
   }
   const std::string asked(to_string(ctx.options.allocator));
