@@ -33,9 +33,10 @@ class Commands {
 };
 
 /// CLI11 check for options whose empty value would read as "not given": `--size ''` is an error.
+/// No description, so that --help shows the value's name (SIZE, FILE) and not "TEXT:NOT EMPTY".
 inline const CLI::Validator kNotEmpty(
-    [](std::string& value) { return value.empty() ? std::string("must not be empty") : ""; },
-    "NOT EMPTY", "NotEmpty");
+    [](std::string& value) { return value.empty() ? std::string("must not be empty") : ""; }, "",
+    "NotEmpty");
 
 /// Prints `peakbench: error: MESSAGE` (one line) to stderr and returns `code`.
 ExitCode fail(ExitCode code, std::string_view message);

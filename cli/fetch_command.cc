@@ -168,12 +168,13 @@ void add_fetch_command(Commands& commands) {
   sub->add_option("--cache-dir", args->cache_dir, "pip-style cache directory")->required();
   sub->add_option("--out", args->out, "write the body here (default: hash and discard it)");
   sub->add_option("--stall-timeout", args->stall_timeout_s,
-                  "fail when the download moves under 1 KiB/s for this many seconds")
-      ->check(CLI::Range(1u, 86400u))
+                  "fail when the download moves under 1 KiB/s for this many seconds (1 to 86400)")
+      ->check(CLI::Range(1u, 86400u).description(""))
       ->capture_default_str();
   sub->add_option("--timeout", args->timeout_s,
-                  "fail when the download takes longer than this many seconds (0: no limit)")
-      ->check(CLI::Range(0u, 604800u))
+                  "fail when the download takes longer than this many seconds (0: no limit; at "
+                  "most 604800)")
+      ->check(CLI::Range(0u, 604800u).description(""))
       ->capture_default_str();
   sub->add_option("--user-agent", args->user_agent, "send this User-Agent");
   sub->add_option("url", args->urls,

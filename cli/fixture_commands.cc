@@ -152,7 +152,7 @@ void add_fixture_commands(Commands& commands) {
   auto serve_args = std::make_shared<ServeArgs>();
   CLI::App* serve_cmd =
       commands.add("serve",
-                   "serve synthetic wheels from a PyPI-like index (PEP 503/691, PEP 658 "
+                   "Serve synthetic wheels from a PyPI-like index (PEP 503/691, PEP 658 "
                    "metadata) until SIGINT/SIGTERM",
                    [serve_args] { return serve(*serve_args); });
   serve_cmd->add_option("--size", serve_args->wheel.size, "wheel size, e.g. 500MiB, 1GiB")
@@ -178,7 +178,7 @@ void add_fixture_commands(Commands& commands) {
   add_wheel_options(serve_cmd, serve_args->wheel);
 
   auto wheel_args = std::make_shared<WheelCommandArgs>();
-  CLI::App* wheel_cmd = commands.add("wheel", "write a synthetic wheel file",
+  CLI::App* wheel_cmd = commands.add("wheel", "Write a synthetic wheel file",
                                      [wheel_args] { return write_wheel(*wheel_args); });
   wheel_cmd->add_option("--size", wheel_args->wheel.size, "wheel size, e.g. 64MiB")->required();
   wheel_cmd->add_option("--out", wheel_args->out, "output file (.whl)")->required();

@@ -68,5 +68,22 @@ TEST(RunCommand, GitDirThatIsNotADirectoryIsBadUsage) {
   EXPECT_NE(r.err.find("--git-dir"), std::string::npos) << r.err;
 }
 
+// Every value in --help is named for what it is (SIZE, FILE, SECONDS), never CLI11's bare type
+// with its validators ("TEXT:NOT EMPTY", "UINT:UINT in [1 - 86400]").
+TEST(Help, NamesEveryValueAndShowsNoValidatorText) {
+  for (const char* command :
+       {"run", "fetch", "serve", "table", "compare", "gate", "merge", "plot", "calibrate"}) {
+    const auto help = run_peakbench({command, "--help"});
+    ASSERT_EQ(help.exit_status, 0) << command << ": " << help.err;
+    EXPECT_EQ(help.out.find(":NOT EMPTY"), std::string::npos) << command << "\n" << help.out;
+    EXPECT_EQ(help.out.find(" in ["), std::string::npos) << command << "\n" << help.out;
+    EXPECT_EQ(help.out.find("TEXT:"), std::string::npos) << command << "\n" << help.out;
+  }
+  const auto run = run_peakbench({"run", "--help"});
+  EXPECT_NE(run.out.find("--size SIZE[,SIZE...]"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("--out FILE"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("--tmpdir disk|tmpfs|DIR"), std::string::npos) << run.out;
+}
+
 }  // namespace
 }  // namespace peakbench

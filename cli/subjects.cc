@@ -277,7 +277,7 @@ ExitCode calibrate_tree(const TreeOptions& o) {
 
 void add_subject_commands(Commands& commands) {
   auto options = std::make_shared<CalibrateOptions>();
-  CLI::App* sub = commands.add("calibrate", "touch exactly N MiB and publish the probe's report",
+  CLI::App* sub = commands.add("calibrate", "Touch exactly N MiB and publish the probe's report",
                                [options] { return calibrate(*options); });
   sub->group("");  // hidden: a test subject, not a user command
   sub->add_option("--mib", options->mib, "MiB to touch")->required();
