@@ -113,7 +113,7 @@ std::string render_html_report(const Report& report) {
                                        xml_escape(s.name)),
                            s.name);
     }
-    std::string caption = fmt::format("{} runs", s.runs);
+    std::string caption = fmt::format("{} run{}", s.runs, s.runs == 1 ? "" : "s");
     if (!s.failures.empty()) {
       caption += fmt::format(", {} failed: {}", s.failures.size(), s.failures.front());
     }
