@@ -128,8 +128,7 @@ GateRule read_rule(const nlohmann::json& j, std::size_t index) {
         rule.name);
     if (!v.is_object() || v.empty()) throw BadRule{expected};
     for (const auto& [kind, count] : v.items()) {
-      if ((kind != "page" && kind != "metadata" && kind != "wheel") || !count.is_number_unsigned())
-        throw BadRule{expected};
+      if (!is_request_kind(kind) || !count.is_number_unsigned()) throw BadRule{expected};
       rule.max_requests[kind] = count.get<std::uint64_t>();
     }
   }

@@ -2,6 +2,8 @@
 // The report model (DESIGN §1, STYLE rule 8): plain structs filled by the runner, written and read
 // as versioned JSON by report_json.cc beside this file. Nothing here measures or formats.
 
+#include <algorithm>
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -54,6 +56,12 @@ struct LargestProcess {
   std::string argv0;  ///< when known (the run's root)
   Figure peak_rss;    ///< taskstats or kernel-hwm
 };
+
+/// The kinds of index request a run counts (RunRecord::requests, gate's max_requests).
+inline constexpr std::array<std::string_view, 3> kRequestKinds = {"page", "metadata", "wheel"};
+inline bool is_request_kind(std::string_view kind) {
+  return std::find(kRequestKinds.begin(), kRequestKinds.end(), kind) != kRequestKinds.end();
+}
 
 /// One measured child process run. Optional figures are absent when their method was not
 /// available (the report's meta says why).

@@ -586,7 +586,7 @@ RunRecord read_run(const Node& r, int version) {
   if (r.has("requests")) {
     const Node requests = r.object("requests");
     for (const auto& [kind, counts] : requests.json().items()) {
-      if (kind != "page" && kind != "metadata" && kind != "wheel") {
+      if (!is_request_kind(kind)) {
         throw BadField{
             fmt::format("{}: unknown kind (page, metadata, wheel)", requests.child(kind))};
       }
