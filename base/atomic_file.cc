@@ -9,6 +9,7 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 namespace peakbench {
 namespace {
@@ -18,7 +19,7 @@ std::atomic<unsigned> g_tmp_counter{0};
 Result<AtomicFile> AtomicFile::create(const std::filesystem::path& path) {
   std::filesystem::path tmp = path;
   tmp += fmt::format(".tmp-{}-{}", ::getpid(), g_tmp_counter++);
-  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  UniqueFd fd(::open(tmp.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
   if (!fd) {
     return Status::Error(fmt::format("cannot write {}: {}", path.string(), std::strerror(errno)));
   }
@@ -62,6 +63,28 @@ Status AtomicFile::write(std::span<const std::byte> bytes) {
     left -= static_cast<std::size_t>(n);
   }
   written_ += bytes.size();
+  return Status::Ok();
+}
+
+Status AtomicFile::read_back(std::size_t chunk_bytes,
+                             const std::function<Status(std::span<const std::byte>)>& sink) const {
+  if (!fd_) return Status::Error(fmt::format("cannot read back {}: file closed", path_.string()));
+  std::vector<std::byte> chunk(chunk_bytes);
+  std::uint64_t offset = 0;
+  while (offset < written_) {
+    const ssize_t n = ::pread(fd_.get(), chunk.data(), chunk.size(), static_cast<off_t>(offset));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Status::Error(
+          fmt::format("cannot read back {}: {}", tmp_.string(), std::strerror(errno)));
+    }
+    if (n == 0) {
+      return Status::Error(fmt::format("cannot read back {}: it ended after {} of {} bytes",
+                                       tmp_.string(), offset, written_));
+    }
+    offset += static_cast<std::uint64_t>(n);
+    if (Status s = sink(std::span(chunk.data(), static_cast<std::size_t>(n))); !s) return s;
+  }
   return Status::Ok();
 }
 

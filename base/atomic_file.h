@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -29,6 +30,10 @@ class AtomicFile {
   Status write(std::string_view text) { return write(std::as_bytes(std::span(text))); }
   /// Bytes written so far.
   std::uint64_t size_bytes() const { return written_; }
+  /// Hands what was written so far to `sink`, in order, in pieces of at most `chunk_bytes`
+  /// (one buffer of that size: nothing file-sized is read into memory).
+  Status read_back(std::size_t chunk_bytes,
+                   const std::function<Status(std::span<const std::byte>)>& sink) const;
   /// fsyncs and closes the temporary file, renames it to the final path, and fsyncs the
   /// directory (as pip's adjacent_tmp_file does): after a power cut, the old file or the new one.
   Status commit();

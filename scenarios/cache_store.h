@@ -61,6 +61,12 @@ class BodyWriter {
   virtual Status write(std::span<const std::byte> bytes) = 0;
   /// Writes the entry for `response` with the body written so far.
   virtual Status commit(const CachedResponse& response) = 0;
+  /// Hands the body written so far back to `sink` in kChunkBytes pieces, for a design that keeps
+  /// it in a file (streaming); the others say they cannot.
+  virtual Status read_back(const ChunkSink& sink) const {
+    (void)sink;
+    return Status::Error("this cache design keeps no body file to read back");
+  }
 };
 
 class CacheStore {

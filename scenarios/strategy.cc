@@ -190,6 +190,23 @@ Result<std::string> serve_entry(LoadedEntry& entry, BodyConsumer& consumer) {
   return consumer.finish_hash();
 }
 
+/// pip 25.2 after a resumed download: CacheControl's tee of the first response ended with the
+/// cut, so pip streams the finished download file into a new entry (`set_body_from_io`). Here
+/// the first response's body file, continued by the 206, plays that download file: it holds the
+/// same bytes. It is read back one kChunkBytes piece at a time and dropped with the download.
+Status store_from_completed(CacheStore& store, const ResponseHead& head,
+                            const BodyWriter& completed, const CachedResponse& response) {
+  auto fresh = store.begin_store(head);
+  if (!fresh) return fresh.status();
+  BodyWriter& writer = **fresh;
+  if (Status s = completed.read_back(
+          [&](std::span<const std::byte> bytes) { return writer.write(bytes); });
+      !s) {
+    return s;
+  }
+  return writer.commit(response);
+}
+
 }  // namespace
 
 std::string_view to_string(Strategy strategy) {
@@ -401,7 +418,11 @@ Result<FetchResult> fetch(const FetchOptions& options, PhaseProbe& probe) {
     result.outcome = CacheOutcome::miss_not_stored;
     if (BodyWriter* writer = download.writer()) {
       PhaseScope phase(probe, SubjectPhase::cache_write);
-      if (Status s = writer->commit(to_cached(download.head(), request.headers)); s) {
+      const CachedResponse cached = to_cached(download.head(), request.headers);
+      if (Status s = download.resumed() > 0
+                         ? store_from_completed(*store, download.head(), *writer, cached)
+                         : writer->commit(cached);
+          s) {
         result.outcome = CacheOutcome::miss_stored;
       } else {
         warn(fmt::format("response not cached: {}", s.message()));

@@ -57,7 +57,8 @@ struct FetchOptions {
   /// Sent as User-Agent instead of `peakbench/VERSION` when not empty (a server may vary on it).
   std::string user_agent;
   /// A download cut short is taken up again this many times (pip 25.2's `--resume-retries 5`):
-  /// streaming resumes with `Range: bytes=N-` and `If-Range`; whole-body and tee-mmap restart
+  /// streaming resumes with `Range: bytes=N-` and `If-Range` and then, as pip 25.2 does, copies
+  /// the finished file into a new entry in kChunkBytes pieces; whole-body and tee-mmap restart
   /// from zero.
   int resume_retries = 5;
 };

@@ -71,6 +71,9 @@ class StreamingWriter final : public BodyWriter {
   StreamingWriter(StreamingStore& store, AtomicFile file) : store_(store), file_(std::move(file)) {}
   Status write(std::span<const std::byte> bytes) override;
   Status commit(const CachedResponse& response) override;
+  Status read_back(const ChunkSink& sink) const override {
+    return file_.read_back(kChunkBytes, sink);
+  }
 
  private:
   StreamingStore& store_;

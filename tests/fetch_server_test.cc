@@ -155,6 +155,38 @@ TEST_P(FetchServerTest, CutConnectionFailsStoresNothingAndTheNextRunSucceeds) {
   EXPECT_EQ(testing::sha256_hex(testing::read_all(out)), wheel_sha256());
 }
 
+TEST_P(FetchServerTest, ConnectionCutOnceIsTakenUpAndTheFinishedBodyStored) {
+  FaultPlan cut;
+  cut.cut_after_bytes = 5 * kMiB;
+  cut.times = 1;
+  server_->set_faults(cut);
+  const fs::path out = dir_.path() / "resumed.whl";
+  const FetchRun run = fetch(out);
+  ASSERT_EQ(run.child.exit_code, 0) << run.child.err;
+  EXPECT_EQ(run.stats["outcome"], "miss-stored");
+  EXPECT_EQ(testing::sha256_hex(testing::read_all(out)), wheel_sha256());
+  EXPECT_EQ(files_under(cache_), complete_entry());  // the download file is gone
+  const std::uint64_t written = run.stats["cache_bytes_written"];
+  if (strategy() == Strategy::streaming) {
+    // pip 25.2: a Range request for the rest (a 206), then the finished download file is
+    // streamed into a new entry: the body is written twice, once as it arrives, once copied.
+    EXPECT_EQ(run.stats["resumed"], 1);
+    EXPECT_EQ(file_requests(206), 1u);
+    EXPECT_EQ(run.stats["bytes_received"], wheel_bytes());
+    EXPECT_EQ(fs::file_size(body_file()), wheel_bytes());
+    EXPECT_GE(written, 2 * wheel_bytes());
+    EXPECT_LT(written, 2 * wheel_bytes() + 4096);
+  } else {
+    // Old pips start again from zero; only the second, whole response is stored.
+    EXPECT_EQ(run.stats["restarted"], 1);
+    EXPECT_EQ(file_requests(206), 0u);
+    EXPECT_EQ(run.stats["bytes_received"], wheel_bytes() + 5 * kMiB);
+    EXPECT_GT(written, wheel_bytes());
+    EXPECT_LT(written, wheel_bytes() + 4096);
+  }
+  EXPECT_EQ(fetch().stats["outcome"], "hit");
+}
+
 TEST_P(FetchServerTest, BodyShorterThanItsContentLengthFailsAndStoresNothing) {
   FaultPlan wrong_length;
   wrong_length.content_length = wheel_bytes() + 4096;
