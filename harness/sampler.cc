@@ -237,6 +237,7 @@ void Sampler::loop(pid_t root, std::chrono::steady_clock::time_point origin) {
       result_.timeline.push_back(point);
       if (point.rss_bytes > result_.tree_peak.rss_bytes) {
         result_.tree_peak = point;
+        result_.tree_peak_processes = tree;
       }
       if (tree.processes > result_.max_processes) {
         result_.max_processes = tree.processes;

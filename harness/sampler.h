@@ -97,8 +97,11 @@ struct SamplerResult {
   std::vector<TimelinePoint> timeline;  ///< tree readings of every sample that found a process
   TimelinePoint peak;                   ///< the sample of the largest process sum (with its split)
   TimelinePoint tree_peak;              ///< the largest tree reading (with its split)
-  bool tree_from_cgroup = false;        ///< the tree readings came from the cgroup
-  std::string cgroup_error;             ///< the cgroup was given but could not be read
+  /// The per-process reading of the tree_peak sample: what the processes alive at the tree's
+  /// peak held, each counted alone (shared pages once per process).
+  TreeMemory tree_peak_processes;
+  bool tree_from_cgroup = false;  ///< the tree readings came from the cgroup
+  std::string cgroup_error;       ///< the cgroup was given but could not be read
   std::uint64_t samples = 0;
   std::uint64_t missed_deadlines = 0;  ///< samples that started more than one interval late
   /// The longest time between the starts of two consecutive samples: what a peak must outlast

@@ -13,11 +13,15 @@
 #include <string>
 #include <vector>
 
+#include "fixtures/server.h"
+#include "fixtures/test_support.h"
 #include "harness/cgroup.h"
+#include "harness/client_template.h"
 #include "harness/launcher.h"
 #include "harness/measure_run.h"
 #include "harness/page_cache.h"
 #include "tests/measure_subjects.h"
+#include "tests/pyenv.h"
 
 namespace peakbench {
 namespace {
@@ -181,6 +185,75 @@ TEST(TreeAccounting, WithoutACgroupTheTreeIsTheProcessSumAndANoteSaysSo) {
     return note.find("may count more than once") != std::string::npos;
   });
   EXPECT_NE(said, r.notes.end()) << ::testing::PrintToString(r.notes);
+}
+
+// pip 24.2 warm spawns lsb_release (a shell script and its cut and tr), uname and rustc (through
+// rustup's proxy) while it builds its User-Agent: a real tree, a vfork per child. At the tree's
+// peak the cgroup's split must be the processes' own split counted once: the same anon (pages of
+// exec'd processes are their own), and no more mapped file than the processes together hold.
+TEST(TreeAccounting, ARealPipsWarmTreeSplitIsItsProcessesSplitCountedOnce) {
+  SKIP_UNDER_SANITIZERS();
+  SKIP_WITHOUT_CGROUP();
+  const fs::path python = testing::pyenv_python("3.13.0");  // pip 24.2
+  if (python.empty()) GTEST_SKIP() << "pyenv's Python 3.13.0 (pip 24.2) is needed";
+  ServerOptions server_options;
+  WheelSpec wheel;
+  wheel.name = "peakbench_split";
+  wheel.size_bytes = 32 * kMiB;
+  server_options.wheels.push_back(wheel);
+  auto server = FixtureServer::start(server_options);
+  ASSERT_TRUE(server.ok()) << server.message();
+  const testing::TempDir dir("pip-split");
+  TemplateValues values;
+  values.index_url = (*server)->index_url();
+  values.trusted_host = (*server)->trusted_host();
+  values.cache_dir = (dir.path() / "cache").string();
+  values.work_dir = (dir.path() / "target").string();
+  values.package = wheel.name + "==" + wheel.version;
+  values.python = python.string();
+  auto argv = expand_template(kPipTemplate, values);
+  ASSERT_TRUE(argv.ok()) << argv.message();
+  SpawnRequest request;
+  request.argv = *argv;
+  request.timeout_s = 120;
+  request.stdout_path = "/dev/null";
+  request.stderr_path = "/dev/null";
+
+  Result<Launcher> launcher = Launcher::start();
+  ASSERT_TRUE(launcher.ok()) << launcher.message();
+  MeasureOptions options;
+  options.sample_interval = std::chrono::milliseconds(2);
+  std::optional<MeasuredRun> warm;
+  for (int run = 0; run < 2; ++run) {  // cold fills the cache, warm reads it
+    fs::remove_all(dir.path() / "target");
+    Result<MeasuredRun> measured = measure_run(*launcher, request, options);
+    ASSERT_TRUE(measured.ok()) << measured.message();
+    ASSERT_TRUE(measured->child.exited && measured->child.exit_status == 0)
+        << "pip failed, run " << run;
+    warm = std::move(*measured);
+  }
+  const SamplerResult& sampled = warm->sampled;
+  ASSERT_TRUE(sampled.tree_from_cgroup) << sampled.cgroup_error;
+  EXPECT_GT(sampled.max_processes, 1) << "pip 24.2 spawned no child";
+  const TimelinePoint& tree = sampled.tree_peak;
+  const TreeMemory& processes = sampled.tree_peak_processes;
+  ::testing::Test::RecordProperty("tree_anon_bytes", std::to_string(tree.anon_bytes));
+  ::testing::Test::RecordProperty("tree_file_bytes", std::to_string(tree.file_bytes));
+  ::testing::Test::RecordProperty("processes_anon_bytes", std::to_string(processes.anon_bytes));
+  ::testing::Test::RecordProperty("processes_file_bytes", std::to_string(processes.file_bytes));
+  ::testing::Test::RecordProperty("processes_at_peak", std::to_string(processes.processes));
+  EXPECT_NEAR(static_cast<double>(tree.anon_bytes), static_cast<double>(processes.anon_bytes),
+              0.05 * static_cast<double>(processes.anon_bytes))
+      << processes.processes << " processes at the tree's peak";
+  EXPECT_LE(tree.file_bytes, processes.file_bytes);
+  EXPECT_GE(tree.file_bytes, processes.largest_file_bytes);
+  EXPECT_EQ(tree.shmem_bytes, processes.shmem_bytes);
+  // And the run's headline is pip itself, whose split the tree's contains.
+  RunRecord record;
+  fill_run_record(*warm, options, request.timeout_s, record);
+  ASSERT_TRUE(record.largest_process.has_value());
+  EXPECT_EQ(record.largest_process->comm, "python");
+  EXPECT_GE(tree.rss_bytes + 256 * 1024, record.peak_rss->bytes);
 }
 
 }  // namespace
