@@ -17,6 +17,17 @@ namespace peakbench {
 
 namespace fs = std::filesystem;
 
+namespace {
+/// The launcher's next message; an error when it hung up or sent something undecodable.
+Result<LauncherMessage> receive_message(int socket) {
+  std::optional<std::string> frame = receive_frame(socket);
+  if (!frame) {
+    return Status::Error("launcher: it exited unexpectedly");
+  }
+  return decode_launcher_message(*frame);
+}
+}  // namespace
+
 fs::path Launcher::default_executable() {
   std::error_code ec;
   fs::path self = fs::read_symlink("/proc/self/exe", ec);
@@ -110,11 +121,7 @@ Result<pid_t> Launcher::spawn(const SpawnRequest& request) {
   if (!send_frame(socket_.get(), encode(ParentMessage(request)))) {
     return Status::Error("launcher: it exited unexpectedly");
   }
-  std::optional<std::string> frame = receive_frame(socket_.get());
-  if (!frame) {
-    return Status::Error("launcher: it exited unexpectedly");
-  }
-  Result<LauncherMessage> message = decode_launcher_message(*frame);
+  Result<LauncherMessage> message = receive_message(socket_.get());
   if (!message) {
     return message.status();
   }
@@ -134,11 +141,7 @@ Result<ChildResult> Launcher::wait() {
     return Status::Error("launcher: nothing to wait for");
   }
   running_ = false;
-  std::optional<std::string> frame = receive_frame(socket_.get());
-  if (!frame) {
-    return Status::Error("launcher: it exited unexpectedly");
-  }
-  Result<LauncherMessage> message = decode_launcher_message(*frame);
+  Result<LauncherMessage> message = receive_message(socket_.get());
   if (!message) {
     return message.status();
   }

@@ -9,7 +9,6 @@
 #include "base/size.h"
 #include "fixtures/test_support.h"
 #include "reports/report.h"
-#include "tests/pyenv.h"
 #include "tests/report_support.h"
 #include "tests/run_peakbench.h"
 

@@ -11,7 +11,6 @@
 #include "fixtures/server.h"
 #include "fixtures/test_support.h"
 #include "tests/fetch_support.h"
-#include "tests/pyenv.h"
 
 namespace peakbench {
 namespace {

@@ -16,7 +16,6 @@
 #include "reports/report.h"
 #include "scenarios/cache_check.h"
 #include "tests/fetch_support.h"
-#include "tests/pyenv.h"
 #include "tests/report_support.h"
 #include "tests/run_peakbench.h"
 

@@ -12,7 +12,7 @@
 #include "fixtures/test_support.h"
 #include "harness/client_template.h"
 #include "reports/report.h"
-#include "tests/pyenv.h"
+#include "tests/report_support.h"
 #include "tests/run_peakbench.h"
 
 namespace peakbench {
@@ -21,6 +21,7 @@ namespace {
 namespace fs = std::filesystem;
 constexpr std::uint64_t kBody = 32ull << 20;
 
+using testing::find_run;
 using testing::pyenv_python;
 
 /// `/usr/bin/time -f %M` of the pip preset against `server`, in bytes (time reports KiB).
@@ -41,13 +42,6 @@ std::uint64_t time_pip(const fs::path& python, const FixtureServer& server, cons
   EXPECT_EQ(std::system(command.c_str()), 0) << command;
   const std::string kib = testing::read_all(target.parent_path() / "time.txt");
   return std::stoull(kib) * 1024;
-}
-
-const RunRecord* find(const Report& report, const std::string& subject, const std::string& phase) {
-  for (const RunRecord& run : report.runs) {
-    if (run.subject == subject && run.phase == phase) return &run;
-  }
-  return nullptr;
 }
 
 TEST(PipClients, PeakbenchAgreesWithUsrBinTimeAndTheOldCacheHoldsTheBodyOverAndOver) {
@@ -87,7 +81,7 @@ TEST(PipClients, PeakbenchAgreesWithUsrBinTimeAndTheOldCacheHoldsTheBodyOverAndO
     const std::uint64_t timed_warm = time_pip(python, **server, cache, target);
     for (const auto& [phase, timed] :
          {std::pair{"cold", timed_cold}, std::pair{"warm", timed_warm}}) {
-      const RunRecord* run = find(*report, name, phase);
+      const RunRecord* run = find_run(*report, name, phase);
       ASSERT_NE(run, nullptr) << name << " " << phase;
       ASSERT_TRUE(run->ok) << run->error;
       // The tree's largest process: pip itself (it vforks lsb_release, a smaller process).
@@ -99,12 +93,12 @@ TEST(PipClients, PeakbenchAgreesWithUsrBinTimeAndTheOldCacheHoldsTheBodyOverAndO
           << name << " " << phase << ": peakbench " << run->peak_rss->bytes << " B, /usr/bin/time "
           << timed << " B";
     }
-    const RunRecord* warm = find(*report, name, "warm");
+    const RunRecord* warm = find_run(*report, name, "warm");
     EXPECT_TRUE(warm->file_requests.empty() || warm->file_requests.count(200) == 0)
         << name << "'s warm run downloaded the wheel again";
   }
-  const std::uint64_t old_warm = find(*report, "old", "warm")->peak_rss->bytes;
-  const std::uint64_t new_warm = find(*report, "new", "warm")->peak_rss->bytes;
+  const std::uint64_t old_warm = find_run(*report, "old", "warm")->peak_rss->bytes;
+  const std::uint64_t new_warm = find_run(*report, "new", "warm")->peak_rss->bytes;
   EXPECT_GE(old_warm, new_warm + 4 * kBody)
       << "pip 23.2.1 warm " << old_warm << " B, pip 24.2 warm " << new_warm << " B";
 }

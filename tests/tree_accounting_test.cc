@@ -21,7 +21,6 @@
 #include "harness/measure_run.h"
 #include "harness/page_cache.h"
 #include "tests/measure_subjects.h"
-#include "tests/pyenv.h"
 
 namespace peakbench {
 namespace {
@@ -196,20 +195,15 @@ TEST(TreeAccounting, ARealPipsWarmTreeSplitIsItsProcessesSplitCountedOnce) {
   SKIP_WITHOUT_CGROUP();
   const fs::path python = testing::pyenv_python("3.13.0");  // pip 24.2
   if (python.empty()) GTEST_SKIP() << "pyenv's Python 3.13.0 (pip 24.2) is needed";
-  ServerOptions server_options;
-  WheelSpec wheel;
-  wheel.name = "peakbench_split";
-  wheel.size_bytes = 32 * kMiB;
-  server_options.wheels.push_back(wheel);
-  auto server = FixtureServer::start(server_options);
-  ASSERT_TRUE(server.ok()) << server.message();
+  const auto server = testing::start_server(32 * kMiB);
+  ASSERT_TRUE(server);
   const testing::TempDir dir("pip-split");
   TemplateValues values;
-  values.index_url = (*server)->index_url();
-  values.trusted_host = (*server)->trusted_host();
+  values.index_url = server->index_url();
+  values.trusted_host = server->trusted_host();
   values.cache_dir = (dir.path() / "cache").string();
   values.work_dir = (dir.path() / "target").string();
-  values.package = wheel.name + "==" + wheel.version;
+  values.package = server->wheel()->spec().name + "==" + server->wheel()->spec().version;
   values.python = python.string();
   auto argv = expand_template(kPipTemplate, values);
   ASSERT_TRUE(argv.ok()) << argv.message();
