@@ -35,8 +35,9 @@ std::filesystem::path data_dir() {
     if (fs::is_directory(installed / "scenarios", ec)) return installed;
   }
 #ifdef PEAKBENCH_BUILD_SOURCE_DIR
-  if (fs::is_directory(fs::path(PEAKBENCH_BUILD_SOURCE_DIR) / "scenarios", ec))
+  if (fs::is_directory(fs::path(PEAKBENCH_BUILD_SOURCE_DIR) / "scenarios", ec)) {
     return PEAKBENCH_BUILD_SOURCE_DIR;
+  }
 #endif
   return {};
 }

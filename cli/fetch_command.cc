@@ -69,9 +69,10 @@ ExitCode run_fetch(const FetchArgs& args) {
   }
   if (args.cache_dir.empty()) return fail(ExitCode::usage, "--cache-dir must not be empty");
   if (!args.out.empty()) {
-    if (args.urls.size() > 1)
+    if (args.urls.size() > 1) {
       return fail(ExitCode::usage,
                   fmt::format("--out takes one URL, and {} were given", args.urls.size()));
+    }
     if (Status s = check_out_dir(args.out); !s) return fail(ExitCode::usage, s.message());
   }
 
@@ -83,8 +84,9 @@ ExitCode run_fetch(const FetchArgs& args) {
   options.total_timeout = std::chrono::seconds(args.timeout_s);
   options.user_agent = args.user_agent;
   // The client's temp dir, as Python's tempfile finds it: $TMPDIR when it names a directory.
-  if (const char* tmpdir = std::getenv("TMPDIR"); tmpdir != nullptr && *tmpdir != '\0')
+  if (const char* tmpdir = std::getenv("TMPDIR"); tmpdir != nullptr && *tmpdir != '\0') {
     options.temp_dir = tmpdir;
+  }
   options.on_warning = [](const std::string& line) {
     std::cerr << "peakbench: warning: " << line << '\n';
   };
@@ -112,8 +114,9 @@ ExitCode run_fetch(const FetchArgs& args) {
       return fail(ExitCode::failure, message);
     }
     const std::string outcome(to_string(result->outcome));
-    if (std::find(outcomes.begin(), outcomes.end(), outcome) == outcomes.end())
+    if (std::find(outcomes.begin(), outcomes.end(), outcome) == outcomes.end()) {
       outcomes.push_back(outcome);
+    }
     if (i == 0) {
       total = std::move(*result);
       continue;

@@ -56,8 +56,9 @@ std::filesystem::path hash_cache_dir(const WheelArgs& args) {
 Result<WheelSpec> to_spec(const WheelArgs& args) {
   Result<std::uint64_t> size = parse_size(args.size);
   if (!size) return Status::Error(fmt::format("--size: {}", size.message()));
-  if (*size > kMaxWheelBytes)
+  if (*size > kMaxWheelBytes) {
     return Status::Error(fmt::format("--size: the largest wheel is {}", kMaxWheelBytesWhy));
+  }
   // Parsed here rather than by CLI11, which wraps -1 and 2^64 into a seed silently.
   std::uint64_t seed = 0;
   const char* end = args.seed.data() + args.seed.size();

@@ -150,8 +150,9 @@ ExitCode run(const RunCommandArgs& command_args) {
     std::cerr << "peakbench: report written to " << options->out.string() << '\n';
   }
   std::cout << render_report(outcome->report, options->format) << std::flush;
-  if (options->keep_work_dir)
+  if (options->keep_work_dir) {
     std::cerr << "peakbench: work dir kept at " << printable(outcome->work_dir.string()) << '\n';
+  }
   if (!outcome->report_error.empty()) {
     return fail(ExitCode::usage, fmt::format("the report was not written to {}: {}",
                                              options->out.string(), outcome->report_error));

@@ -179,9 +179,10 @@ Result<ClientSpec> parse_pip_client(const std::string& text) {
     if (!python) return python.status();
     spec.python = python->string();
     spec.env["PYTHONPATH"] = fs::absolute(target / "src", ec).string();
-    if (ec)
+    if (ec) {
       return Status::Error(
           fmt::format("--pip {}: {}: {}", spec.name, target.string(), ec.message()));
+    }
     spec.checkout = fs::absolute(target, ec);
     return spec;
   }

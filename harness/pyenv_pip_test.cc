@@ -16,8 +16,9 @@ std::string pyenv_root() {
 }
 
 TEST(PyenvPips, APyenvVersionIsThatVersionsInterpreter) {
-  if (!std::filesystem::exists(pyenv_root() + "/versions/3.13.0/bin/python"))
+  if (!std::filesystem::exists(pyenv_root() + "/versions/3.13.0/bin/python")) {
     GTEST_SKIP() << "no pyenv 3.13.0 here";
+  }
   RunArgs args;
   args.strategies = "none";
   args.pips = {"new=pyenv:3.13.0"};

@@ -31,11 +31,13 @@ std::vector<std::string> split_commas(std::string_view text) {
 Result<std::vector<std::string>> string_list(const json& value, std::string_view field) {
   std::vector<std::string> out;
   if (value.is_string()) return split_commas(value.get<std::string>());
-  if (!value.is_array())
+  if (!value.is_array()) {
     return Status::Error(fmt::format("\"{}\" must be a list of strings", field));
+  }
   for (const json& item : value) {
-    if (!item.is_string())
+    if (!item.is_string()) {
       return Status::Error(fmt::format("\"{}\" must be a list of strings", field));
+    }
     out.push_back(item.get<std::string>());
   }
   return out;
@@ -51,8 +53,9 @@ bool valid_project_name(std::string_view name) {
   auto alnum = [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
   };
-  if (name.empty() || name.size() > 100 || !alnum(name.front()) || !alnum(name.back()))
+  if (name.empty() || name.size() > 100 || !alnum(name.front()) || !alnum(name.back())) {
     return false;
+  }
   for (char c : name) {
     if (!alnum(c) && c != '.' && c != '_' && c != '-') return false;
   }
@@ -60,12 +63,14 @@ bool valid_project_name(std::string_view name) {
 }
 
 Result<std::vector<PackageText>> read_packages(const json& value) {
-  if (!value.is_array() || value.empty())
+  if (!value.is_array() || value.empty()) {
     return Status::Error(
         "\"packages\" must be a non-empty list of {\"name\", \"size\", \"requires\"}");
-  if (value.size() > kMaxPackages)
+  }
+  if (value.size() > kMaxPackages) {
     return Status::Error(
         fmt::format("\"packages\" lists {} packages: at most {}", value.size(), kMaxPackages));
+  }
   std::vector<PackageText> packages;
   for (std::size_t i = 0; i < value.size(); ++i) {
     const json& item = value[i];
@@ -74,13 +79,15 @@ Result<std::vector<PackageText>> read_packages(const json& value) {
     PackageText package;
     for (const auto& [key, field] : item.items()) {
       if (key == "name" || key == "size") {
-        if (!field.is_string())
+        if (!field.is_string()) {
           return Status::Error(fmt::format("{}.{} must be a string", at, key));
+        }
         (key == "name" ? package.name : package.size) = field.get<std::string>();
       } else if (key == "requires") {
         auto list = string_list(field, "requires");
-        if (!list || !field.is_array())
+        if (!list || !field.is_array()) {
           return Status::Error(at + ".requires must be a list of package names");
+        }
         package.requires_dist = *list;
       } else {
         return Status::Error(
@@ -116,8 +123,9 @@ Result<SuiteText> read_suite_document(const std::filesystem::path& path) {
     // A number past a double's range (1e999) is out_of_range, not a parse_error.
     return Status::Error(fmt::format("suite {} is not usable JSON: {}", path.string(), e.what()));
   }
-  if (!doc.is_object())
+  if (!doc.is_object()) {
     return Status::Error(fmt::format("suite {} must be a JSON object", path.string()));
+  }
   SuiteText suite;
   static const std::set<std::string> kKnown = {
       "name",      "description", "sizes", "strategies", "phases",     "repeat",      "label",
@@ -130,8 +138,9 @@ Result<SuiteText> read_suite_document(const std::filesystem::path& path) {
       return Status::Error(fmt::format("suite {}: unknown field \"{}\"", path.string(), key));
     }
     if (key == "name" || key == "description") {
-      if (!value.is_string())
+      if (!value.is_string()) {
         return where(Status::Error(fmt::format("\"{}\" must be a string", key)));
+      }
     } else if (key == "sizes" || key == "strategies" || key == "phases") {
       auto list = string_list(value, key);
       if (!list) return where(list.status());
@@ -148,8 +157,9 @@ Result<SuiteText> read_suite_document(const std::filesystem::path& path) {
       if (!packages) return where(packages.status());
       suite.packages = std::move(*packages);
     } else if (key == "concurrency") {
-      if (!value.is_number_integer())
+      if (!value.is_number_integer()) {
         return where(Status::Error("\"concurrency\" must be an integer"));
+      }
       suite.concurrency = value.get<int>();
     } else if (key == "repeat") {
       // Checked before the conversion: 4294967297 must not become 1.
@@ -160,14 +170,16 @@ Result<SuiteText> read_suite_document(const std::filesystem::path& path) {
       }
       suite.repeat = static_cast<int>(value.get<std::int64_t>());
     } else if (key == "label" || key == "allocator" || key == "tmpdir") {
-      if (!value.is_string())
+      if (!value.is_string()) {
         return where(Status::Error(fmt::format("\"{}\" must be a string", key)));
+      }
       (key == "label"       ? suite.label
        : key == "allocator" ? suite.allocator
                             : suite.tmpdir) = value.get<std::string>();
     } else if (key == "resume_cut") {
-      if (!value.is_number())
+      if (!value.is_number()) {
         return where(Status::Error("\"resume_cut\" must be a number between 0 and 1"));
+      }
       suite.resume_cut = value.get<double>();
     } else if (key == "clients" || key == "pips") {
       if (!value.is_object()) {
@@ -176,8 +188,9 @@ Result<SuiteText> read_suite_document(const std::filesystem::path& path) {
       }
       if (value.empty()) return where(Status::Error(fmt::format("\"{}\" is empty", key)));
       for (const auto& [name, item] : value.items()) {
-        if (!item.is_string())
+        if (!item.is_string()) {
           return where(Status::Error(fmt::format("\"{}.{}\" must be a string", key, name)));
+        }
         (key == "clients" ? suite.clients : suite.pips)
             .push_back(name + "=" + item.get<std::string>());
       }
@@ -196,11 +209,13 @@ Result<SuiteText> read_suite(const std::filesystem::path& path) {
 }
 
 Status check_wheel_size(std::uint64_t size) {
-  if (size < (1u << 20))
+  if (size < (1u << 20)) {
     return Status::Error(fmt::format("bad size {}: the smallest wheel is 1MiB", format_size(size)));
-  if (size > kMaxWheelBytes)
+  }
+  if (size > kMaxWheelBytes) {
     return Status::Error(
         fmt::format("bad size {}: the largest wheel is {}", format_size(size), kMaxWheelBytesWhy));
+  }
   return Status::Ok();
 }
 
@@ -211,28 +226,33 @@ Result<std::vector<PackageSpec>> resolve_packages(const std::vector<PackageText>
   std::vector<PackageSpec> packages;
   std::map<std::string, std::size_t> by_name;  // normalized name -> index
   for (const PackageText& text : texts) {
-    if (!valid_project_name(text.name))
+    if (!valid_project_name(text.name)) {
       return Status::Error(fmt::format(
           "bad package name '{}': letters, digits, '.', '_' and '-', starting and ending with a "
           "letter or digit",
           printable(text.name)));
+    }
     auto size = parse_size(text.size);
     if (!size) return Status::Error(fmt::format("package {}: {}", text.name, size.message()));
-    if (Status s = check_wheel_size(*size); !s)
+    if (Status s = check_wheel_size(*size); !s) {
       return Status::Error(fmt::format("package {}: {}", text.name, s.message()));
-    if (!by_name.emplace(normalize_project_name(text.name), packages.size()).second)
+    }
+    if (!by_name.emplace(normalize_project_name(text.name), packages.size()).second) {
       return Status::Error(fmt::format("package '{}' is listed twice", text.name));
+    }
     packages.push_back(PackageSpec{text.name, *size, {}});
   }
   std::vector<std::vector<std::size_t>> edges(packages.size());
   for (std::size_t i = 0; i < texts.size(); ++i) {
     for (const std::string& dependency : texts[i].requires_dist) {
       auto it = by_name.find(normalize_project_name(dependency));
-      if (it == by_name.end())
+      if (it == by_name.end()) {
         return Status::Error(fmt::format("package {} requires '{}', which the suite does not list",
                                          texts[i].name, printable(dependency)));
-      if (it->second == i)
+      }
+      if (it->second == i) {
         return Status::Error(fmt::format("package {} requires itself", texts[i].name));
+      }
       packages[i].requires_dist.push_back(packages[it->second].name);
       edges[i].push_back(it->second);
     }
@@ -248,21 +268,24 @@ Result<std::vector<PackageSpec>> resolve_packages(const std::vector<PackageText>
     }
   }
   for (std::size_t i = 0; i < packages.size(); ++i) {
-    if (!reached[i])
+    if (!reached[i]) {
       return Status::Error(fmt::format(
           "package {} is not required, directly or not, by {} (the first package, which is what "
           "is installed)",
           packages[i].name, packages[0].name));
+    }
   }
   return packages;
 }
 
 /// Text that reaches the report (JSON: UTF-8 only) and the table (one line per run).
 Status check_text(std::string_view field, std::string_view value) {
-  if (!is_valid_utf8(value))
+  if (!is_valid_utf8(value)) {
     return Status::Error(fmt::format("bad {} '{}': not UTF-8 text", field, value));
-  if (has_control_char(value))
+  }
+  if (has_control_char(value)) {
     return Status::Error(fmt::format("bad {} '{}': it holds a control character", field, value));
+  }
   return Status::Ok();
 }
 
@@ -271,12 +294,14 @@ Status check_parent_dir(const std::filesystem::path& path, std::string_view what
   const auto dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
   std::error_code ec;
   const bool is_dir = std::filesystem::is_directory(dir, ec);
-  if (ec && ec != std::errc::no_such_file_or_directory)
+  if (ec && ec != std::errc::no_such_file_or_directory) {
     return Status::Error(
         fmt::format("cannot write {} {}: {}: {}", what, path.string(), dir.string(), ec.message()));
-  if (!is_dir)
+  }
+  if (!is_dir) {
     return Status::Error(
         fmt::format("cannot write {} {}: no directory {}", what, path.string(), dir.string()));
+  }
   return Status::Ok();
 }
 
@@ -393,11 +418,12 @@ Result<RunOptions> resolve_run_options(const RunArgs& args) {
     }
   }
   if (!suite.packages.empty()) {
-    if (!args.sizes.empty() || !suite.sizes.empty())
+    if (!args.sizes.empty() || !suite.sizes.empty()) {
       return Status::Error(fmt::format(
           "suite {}: give \"packages\" or sizes, not both (the first package's size is the "
           "run's)",
           args.suite));
+    }
     auto packages = resolve_packages(suite.packages);
     if (!packages) {
       return Status::Error(fmt::format("suite {}: {}", args.suite, packages.message()));
@@ -406,12 +432,14 @@ Result<RunOptions> resolve_run_options(const RunArgs& args) {
     options.sizes_bytes = {options.packages.front().size_bytes};
   }
   for (std::uint64_t size : options.sizes_bytes) {
-    if (size < (1u << 20))
+    if (size < (1u << 20)) {
       return Status::Error(
           fmt::format("bad size {}: the smallest wheel is 1MiB", format_size(size)));
-    if (size > kMaxWheelBytes)
+    }
+    if (size > kMaxWheelBytes) {
       return Status::Error(fmt::format("bad size {}: the largest wheel is {}", format_size(size),
                                        kMaxWheelBytesWhy));
+    }
   }
 
   // Subjects: built-in strategies, then clients (command line adds to the suite's clients).
@@ -419,8 +447,9 @@ Result<RunOptions> resolve_run_options(const RunArgs& args) {
       !args.strategies.empty() ? split_commas(args.strategies) : suite.strategies;
   const bool clients_given =
       !args.clients.empty() || !args.pips.empty() || !suite.clients.empty() || !suite.pips.empty();
-  if (strategies.empty() && args.strategies.empty() && !clients_given)
+  if (strategies.empty() && args.strategies.empty() && !clients_given) {
     strategies = {"whole-body", "streaming"};
+  }
   std::set<std::string> names;
   auto add = [&](Subject subject) -> Status {
     if (!names.insert(subject.name).second) {
@@ -479,8 +508,9 @@ Result<RunOptions> resolve_run_options(const RunArgs& args) {
     }
   }
   if (Status s = add_clients(pips, {}, parse_pip_client); !s) return s;
-  if (options.subjects.empty())
+  if (options.subjects.empty()) {
     return Status::Error("nothing to measure: no strategy and no client");
+  }
 
   const std::vector<std::string> phases =
       !args.phases.empty() ? split_commas(args.phases) : suite.phases;
@@ -553,21 +583,24 @@ Result<RunOptions> resolve_run_options(const RunArgs& args) {
     options.tmpdir = *choice;
   }
   if (auto cut = args.resume_cut_fraction ? args.resume_cut_fraction : suite.resume_cut) {
-    if (!(*cut > 0 && *cut < 1))
+    if (!(*cut > 0 && *cut < 1)) {
       return Status::Error(
           fmt::format("bad --resume-cut {}: expected a fraction between 0 and 1", *cut));
+    }
     options.resume_cut_fraction = *cut;
   }
   if (auto n = args.concurrency ? args.concurrency : suite.concurrency) {
-    if (*n < 1 || *n > 64)
+    if (*n < 1 || *n > 64) {
       return Status::Error(fmt::format("bad --concurrency {}: expected 1 to 64", *n));
+    }
     options.concurrency = *n;
   }
   if (options.has_dependencies()) {
     // The preset's --no-deps would install the first package alone.
     for (Subject& subject : options.subjects) {
-      if (subject.client.command_template == kPipTemplate)
+      if (subject.client.command_template == kPipTemplate) {
         subject.client.command_template = kPipTreeTemplate;
+      }
     }
   }
   if (!args.git_dir.empty()) {
@@ -583,11 +616,13 @@ Result<RunOptions> resolve_run_options(const RunArgs& args) {
 Result<std::vector<PackageSpec>> read_suite_packages(const std::filesystem::path& suite) {
   auto read = read_suite(suite);
   if (!read) return read.status();
-  if (read->packages.empty())
+  if (read->packages.empty()) {
     return Status::Error(fmt::format("suite {} lists no \"packages\"", suite.string()));
+  }
   auto packages = resolve_packages(read->packages);
-  if (!packages)
+  if (!packages) {
     return Status::Error(fmt::format("suite {}: {}", suite.string(), packages.message()));
+  }
   return packages;
 }
 

@@ -24,8 +24,9 @@ RunOptions two_subjects() {
 
 std::vector<std::string> described(const std::vector<PlannedRun>& plan, const RunOptions& options) {
   std::vector<std::string> out;
-  for (const PlannedRun& run : plan)
+  for (const PlannedRun& run : plan) {
     out.push_back((run.measured ? "" : "fill ") + run.describe(options));
+  }
   return out;
 }
 
@@ -93,8 +94,9 @@ TEST(RunPlan, ShardsSplitSubjectSizeGroupsAndTogetherCoverTheSuite) {
   std::multiset<std::string> joined;
   for (int i = 1; i <= 3; ++i) {
     options.shard = Shard{i, 3};
-    for (const std::string& what : described(plan_suite(options, "/w"), options))
+    for (const std::string& what : described(plan_suite(options, "/w"), options)) {
       joined.insert(what);
+    }
   }
   options.shard.reset();
   const auto all = described(whole, options);

@@ -197,8 +197,9 @@ RunRecord measure_one(Context& ctx, const Subject& subject, std::size_t size_ind
     note_allocator(ctx, request, *run, record);
   }
   if (!record.ok && !request.stderr_path.empty()) {
-    if (std::string tail = last_line(request.stderr_path); !tail.empty())
+    if (std::string tail = last_line(request.stderr_path); !tail.empty()) {
       record.error += ": " + tail;
+    }
   }
   const RequestCounts counts = ctx.server.counts();
   if (auto it = counts.by_path.find(ctx.server.file_path(size_index)); it != counts.by_path.end()) {
@@ -227,13 +228,15 @@ Result<fs::path> make_work_dir(const RunOptions& options) {
   if (!options.work_dir.empty()) {
     std::error_code ec;
     fs::create_directories(options.work_dir, ec);
-    if (ec)
+    if (ec) {
       return Status::Error(
           fmt::format("cannot create work dir {}: {}", options.work_dir.string(), ec.message()));
+    }
     fs::path dir = fs::absolute(options.work_dir, ec);
-    if (ec)
+    if (ec) {
       return Status::Error(
           fmt::format("cannot use work dir {}: {}", options.work_dir.string(), ec.message()));
+    }
     return dir;
   }
   // temp_directory_path() throws when TMPDIR names no directory: say so instead.
@@ -242,9 +245,10 @@ Result<fs::path> make_work_dir(const RunOptions& options) {
   if (ec) return Status::Error(fmt::format("no temporary directory (TMPDIR): {}", ec.message()));
   // The pid in the name lets a later run remove what a killed one left (leftovers.h).
   std::string pattern = (tmp / (work_dir_prefix(::getpid()) + ".XXXXXX")).string();
-  if (::mkdtemp(pattern.data()) == nullptr)
+  if (::mkdtemp(pattern.data()) == nullptr) {
     return Status::Error(fmt::format("cannot create a temporary work dir in {}: {}", tmp.string(),
                                      std::strerror(errno)));
+  }
   return fs::path(pattern);
 }
 
@@ -278,8 +282,9 @@ std::string fill_failure(const Subject& subject, const RunRecord& fill, const fs
     if (fill.cache_outcome == "miss-stored") return {};
     std::string why = fmt::format("it stored no cache entry ({})", fill.cache_outcome);
     for (const std::string& note : fill.notes) {
-      if (note.starts_with(kSubjectWarningNote))
+      if (note.starts_with(kSubjectWarningNote)) {
         return why + ": " + note.substr(std::strlen(kSubjectWarningNote));
+      }
     }
     if (std::string tail = last_line(stderr_path); !tail.empty()) why += ": " + tail;
     return why;
@@ -353,8 +358,9 @@ std::vector<std::string> not_cached_notes(const fs::path& stderr_path) {
     const std::size_t nl = std::min(rest.find('\n'), rest.size());
     const std::string_view line = rest.substr(0, nl);
     rest.remove_prefix(std::min(nl + 1, rest.size()));
-    if (const std::size_t at = line.find(kMark); at != std::string_view::npos)
+    if (const std::size_t at = line.find(kMark); at != std::string_view::npos) {
       notes.push_back("not cached: " + std::string(line.substr(at + kMark.size())));
+    }
   }
   return notes;
 }
@@ -409,9 +415,10 @@ class RunTmpdir {
       case TmpdirChoice::Kind::path: {
         const fs::path parent = choice.kind == TmpdirChoice::Kind::disk ? work_dir : choice.path;
         std::string pattern = (parent / ("peakbench-tmp-" + stem + ".XXXXXX")).string();
-        if (::mkdtemp(pattern.data()) == nullptr)
+        if (::mkdtemp(pattern.data()) == nullptr) {
           return Status::Error(fmt::format("cannot create a temp dir in {}: {}", parent.string(),
                                            std::strerror(errno)));
+        }
         dir.path_ = pattern;
         dir.detail_ = fmt::format("TMPDIR {} ({})", pattern, describe(choice));
         return dir;
@@ -429,9 +436,10 @@ class RunTmpdir {
         const std::string why = ec ? ec.message() : std::strerror(errno);
         fs::remove(mount_point, ec);
         std::string pattern = "/dev/shm/peakbench-tmp-" + stem + ".XXXXXX";
-        if (::mkdtemp(pattern.data()) == nullptr)
+        if (::mkdtemp(pattern.data()) == nullptr) {
           return Status::Error(fmt::format("--tmpdir tmpfs: no tmpfs mount ({}) and no {}: {}", why,
                                            pattern, std::strerror(errno)));
+        }
         dir.path_ = pattern;
         dir.detail_ =
             fmt::format("TMPDIR {} (in /dev/shm: mounting a tmpfs failed: {})", pattern, why);
@@ -513,8 +521,9 @@ Result<SuiteOutcome> run_suite(const RunOptions& options, Spawner& outer_spawner
   ServerOptions server_options;
   server_options.hash_cache_dir = options.hash_cache_dir;
   std::error_code ec;
-  if (!server_options.hash_cache_dir.empty())
+  if (!server_options.hash_cache_dir.empty()) {
     fs::create_directories(server_options.hash_cache_dir, ec);
+  }
   if (ec) server_options.hash_cache_dir.clear();
   if (!options.packages.empty()) {
     for (const PackageSpec& package : options.packages) {
@@ -621,8 +630,9 @@ Result<SuiteOutcome> run_suite(const RunOptions& options, Spawner& outer_spawner
       fs::create_directories(dirs.cache, ec);
       fs::create_directories(dirs.logs, ec);
       if (run.needs && options.page_cache == PageCachePolicy::drop) {
-        if (auto evicted = evict_page_cache(dirs.cache); !evicted)
+        if (auto evicted = evict_page_cache(dirs.cache); !evicted) {
           observer.warning("--page-cache drop: " + evicted.message());
+        }
       }
       const auto [headers, faults] =
           served(run.variant, options.sizes_bytes[run.size_index], options.resume_cut_fraction);
@@ -663,11 +673,13 @@ Result<SuiteOutcome> run_suite(const RunOptions& options, Spawner& outer_spawner
         }
       }
       if (subject.builtin()) {
-        for (std::string& note : not_cached_notes(request.stderr_path))
+        for (std::string& note : not_cached_notes(request.stderr_path)) {
           record.notes.push_back(std::move(note));
+        }
       }
-      if (run.variant != ServedVariant::pypi && run.variant != ServedVariant::stale)
+      if (run.variant != ServedVariant::pypi && run.variant != ServedVariant::stale) {
         record.notes.push_back(fmt::format("served: {}", to_string(run.variant)));
+      }
       if (auto expected = expected_outcome(run.phase, subject.strategy); expected && record.ok) {
         if (auto differs = check_outcome(*expected, record.file_requests,
                                          record.cache_bytes_on_disk, record.body_bytes)) {

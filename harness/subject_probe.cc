@@ -212,8 +212,9 @@ std::uint64_t count_at(const nlohmann::json& j, const char* key) {
 /// Seconds since the subject's origin: a finite non-negative number.
 double seconds_at(const nlohmann::json& j, const char* key) {
   const nlohmann::json& v = j.at(key);
-  if (!v.is_number() || !(v.get<double>() >= 0))
+  if (!v.is_number() || !(v.get<double>() >= 0)) {
     throw BadSubjectField{fmt::format("{}: expected seconds (>= 0)", key)};
+  }
   return v.get<double>();
 }
 
@@ -249,8 +250,9 @@ Result<SubjectReport> parse_subject_report(std::string_view text) {
     r.bytes_written = count_at(j, "bytes_written");
     r.allocator = j.at("allocator").get<std::string>();
     if (j.contains("hwm_reset_failed")) {
-      if (!j.at("hwm_reset_failed").is_boolean())
+      if (!j.at("hwm_reset_failed").is_boolean()) {
         throw BadSubjectField{"hwm_reset_failed: expected true or false"};
+      }
       r.hwm_reset_failed = j.at("hwm_reset_failed").get<bool>();
     }
     if (j.contains("extra")) {

@@ -79,8 +79,9 @@ TEST(ParseIncrease, AcceptsPercentSpellings) {
   EXPECT_DOUBLE_EQ(*parse_increase("10%"), 0.10);
   EXPECT_DOUBLE_EQ(*parse_increase("2.5"), 0.025);
   EXPECT_DOUBLE_EQ(*parse_increase("-5%"), -0.05);
-  for (const char* bad : {"", "%", "ten", "10%%", "+"})
+  for (const char* bad : {"", "%", "ten", "10%%", "+"}) {
     EXPECT_FALSE(parse_increase(bad).ok()) << bad;
+  }
 }
 
 TEST(GateRules, BadRulesAreOneLineNamingFileAndRule) {
@@ -131,8 +132,9 @@ TEST(Gate, FailsWhenWarmPeakExceedsBudget) {
 TEST(Gate, ASlopeInTheStreamingDesignFailsItsPerBodyByteRule) {
   Report report = designs();
   for (RunRecord& r : report.runs) {
-    if (r.subject == "streaming" && r.phase == "cold")
+    if (r.subject == "streaming" && r.phase == "cold") {
       r.peak_rss->bytes += r.body_bytes / 4;  // 0.25 B/B
+    }
   }
   auto verdict = evaluate_gate(report, nullptr, example_rules());
   ASSERT_TRUE(verdict.ok());

@@ -87,8 +87,9 @@ std::string render_html_report(const Report& report) {
     out +=
         fmt::format("<section id=\"failures\"><h2 class=\"failed\">Failed runs ({})</h2>\n<ul>\n",
                     failures.size());
-    for (const std::string& f : failures)
+    for (const std::string& f : failures) {
       out += "<li class=\"failed\">" + xml_escape(f) + "</li>\n";
+    }
     out += "</ul></section>\n";
   }
 

@@ -35,8 +35,9 @@ Report merge_reports(const std::vector<NamedReport>& inputs) {
       const ScenarioKey key{run.subject, run.phase, run.body_bytes};
       if (!seen.emplace(key, run.repetition, run.peak_rss ? run.peak_rss->bytes : 0, run.wall_s,
                         run.command)
-               .second)
+               .second) {
         continue;
+      }
       RunRecord copy = run;
       if (taken.contains({key, copy.repetition})) copy.repetition = next_free[key];
       taken.insert({key, copy.repetition});

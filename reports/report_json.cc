@@ -534,8 +534,9 @@ RunRecord read_run(const Node& r, int version) {
   // Version 1 wrote a zero peak for runs that never ran; version 2 leaves it out.
   run.peak_rss = r.optional_figure("peak_rss");
   if (version == 1 && !run.ok && run.peak_rss && run.peak_rss->bytes == 0) run.peak_rss.reset();
-  if (run.ok && !run.peak_rss)
+  if (run.ok && !run.peak_rss) {
     throw BadField{r.child("peak_rss") + ": missing for a run that succeeded"};
+  }
   if (run.peak_rss && run.peak_rss->method != Method::kernel_hwm &&
       run.peak_rss->method != Method::self_hwm && run.peak_rss->method != Method::taskstats) {
     throw BadField{r.child("peak_rss") + ".method: expected kernel-hwm, self or taskstats"};

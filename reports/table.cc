@@ -277,8 +277,9 @@ static std::vector<std::string> field_notes(const Report& report, const Scenario
     if (std::find(out.begin(), out.end(), note) == out.end()) out.push_back(std::move(note));
   };
   for (const RunRecord& run : report.runs) {
-    if (run.subject != key.subject || run.phase != key.phase || run.body_bytes != key.body_bytes)
+    if (run.subject != key.subject || run.phase != key.phase || run.body_bytes != key.body_bytes) {
       continue;
+    }
     for (const std::string& note : run.notes) {
       if (note.starts_with("not cached: ")) add(note);
     }

@@ -80,8 +80,9 @@ void check_dir(const fs::path& dir, bool separate_body, CacheCheck& out) {
     ++out.entries;
     out.body_bytes += body;
   }
-  for (const fs::path& orphan : bodies)
+  for (const fs::path& orphan : bodies) {
     out.problems.push_back(fmt::format("{}: .body without its metadata", orphan.string()));
+  }
 }
 
 }  // namespace

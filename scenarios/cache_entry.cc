@@ -167,8 +167,9 @@ const std::string* HeaderList::find(std::string_view name) const {
 std::size_t metadata_bytes_bound(const CachedResponse& response) {
   // Prefix, maps, fixed keys and scalars fit in 256 bytes; strings are counted with their headers.
   std::size_t bytes = 256 + str_bytes(response.reason);
-  for (const auto& [name, value] : response.headers.fields())
+  for (const auto& [name, value] : response.headers.fields()) {
     bytes += str_bytes(name) + str_bytes(value);
+  }
   for (const auto& [name, value] : response.vary) {
     bytes += str_bytes(name) + (value ? str_bytes(*value) : 1);
   }

@@ -48,8 +48,9 @@ Status not_a_file(const fs::path& path, mode_t mode) {
 Result<std::optional<CacheFile>> open_cache_file(const fs::path& root, const fs::path& path) {
   using Opened = std::optional<CacheFile>;
   const auto parts = components_below(root, path);
-  if (!parts)
+  if (!parts) {
     return Status::Error(fmt::format("{} is outside the cache {}", path.string(), root.string()));
+  }
   // The cache directory itself may be a symlink; below it, nothing is followed.
   UniqueFd dir(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!dir) {
@@ -140,12 +141,14 @@ Result<std::optional<std::vector<std::byte>>> read_whole_file(const fs::path& ro
 
 Status ensure_parent(const fs::path& root, const fs::path& path) {
   const auto parts = components_below(root, path);
-  if (!parts)
+  if (!parts) {
     return Status::Error(fmt::format("{} is outside the cache {}", path.string(), root.string()));
+  }
   std::error_code error;
   fs::create_directories(root, error);
-  if (error)
+  if (error) {
     return Status::Error(fmt::format("cannot create {}: {}", root.string(), error.message()));
+  }
   // Each directory below the cache root must be a real directory: a symlink or a file in its
   // place is removed (the link, never its target) and the directory made.
   fs::path reached = root;

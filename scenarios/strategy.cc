@@ -372,8 +372,9 @@ Result<FetchResult> fetch(const FetchOptions& options, PhaseProbe& probe) {
           again.headers.set("Range", fmt::format("bytes={}-", download.body_offset()));
           const std::string* etag = download.head().headers.find("etag");
           const std::string* modified = download.head().headers.find("last-modified");
-          if (etag != nullptr || modified != nullptr)
+          if (etag != nullptr || modified != nullptr) {
             again.headers.set("If-Range", etag != nullptr ? *etag : *modified);
+          }
           download.expect_resume(download.body_offset());
         } else if (Status s = download.restart(); !s) {
           return s;

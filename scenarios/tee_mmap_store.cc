@@ -108,8 +108,10 @@ class TeeMmapStore final : public CacheStore {
     if (Status s = ensure_parent(root_, path); !s) return s;
     msgpack::sbuffer packed(kEntryPrefix.size() + metadata_bytes_bound(response));
     if (Status s = encode_entry(response, {}, packed); !s) return s;
-    if (Status s = write_file_atomically(path, std::string_view(packed.data(), packed.size())); !s)
+    if (Status s = write_file_atomically(path, std::string_view(packed.data(), packed.size()));
+        !s) {
       return s;
+    }
     count_written(packed.size());
     return Status::Ok();
   }

@@ -243,8 +243,9 @@ TEST_F(BadInput, EveryRowExitsTwoWithOneLine) {
     std::vector<std::string> args = row.args, env = row.env;
     for (auto* list : {&args, &env}) {
       for (std::string& a : *list) {
-        for (auto at = a.find("{dir}"); at != std::string::npos; at = a.find("{dir}"))
+        for (auto at = a.find("{dir}"); at != std::string::npos; at = a.find("{dir}")) {
           a.replace(at, 5, dir);
+        }
       }
     }
     const CliResult r = run_peakbench(args, env);

@@ -180,8 +180,9 @@ TEST(Exports, BmfAndCustomSmallerValidateAgainstTheirConsumersSchemas) {
 
 TEST(Exports, GoogleBenchmarksComparePyReadsTheGbenchExport) {
   const char* compare_py = "/usr/share/benchmark/compare.py";
-  if (!std::filesystem::exists(compare_py) || python_with("scipy").empty())
+  if (!std::filesystem::exists(compare_py) || python_with("scipy").empty()) {
     GTEST_SKIP() << "compare.py (Debian libbenchmark-tools, python3-scipy) is not installed";
+  }
   TempDir dir("gbench");
   const std::string before = (dir / "before.json").string();
   const std::string after = (dir / "after.json").string();

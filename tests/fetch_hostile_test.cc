@@ -212,8 +212,9 @@ TEST_P(HostileCacheTest, CommitsReachTheDiskBeforeAndAfterTheRename) {
   }
   const std::size_t files = strategy() == Strategy::whole_body ? 1 : 2;
   std::vector<std::string> expected;
-  for (std::size_t i = 0; i < files; ++i)
+  for (std::size_t i = 0; i < files; ++i) {
     expected.insert(expected.end(), {"fsync", "rename", "fsync"});
+  }
   EXPECT_EQ(kinds, expected) << testing::read_all(trace);
 }
 

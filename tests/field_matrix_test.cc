@@ -154,8 +154,9 @@ TEST(FieldMatrix, OnATmpfsTempDirTheColdMappingIsShmemForPip24AndTeeMmap) {
     expect_body_in(*tee, where, kBody);
     ASSERT_TRUE(tee->subject_start_rss.has_value());
     EXPECT_GE(tee->peak_rss->bytes, tee->subject_start_rss->bytes + kBody * 99 / 100);
-    if (const RunRecord* pip = find_run(report, "pip-24.2", "cold"))
+    if (const RunRecord* pip = find_run(report, "pip-24.2", "cold")) {
       expect_body_in(*pip, where, kBody);
+    }
   }
   // Every private temp dir is gone, mounts included.
   std::ifstream mounts("/proc/self/mounts");

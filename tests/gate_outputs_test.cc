@@ -46,8 +46,9 @@ TEST(GateJUnit, HasTimeHostTimestampPropertiesAndEachFailuresReason) {
             std::string::npos)
       << xml;
   EXPECT_NE(xml.find("&lt;limit&gt; &amp; friends"), std::string::npos);  // the label, escaped
-  if (std::system("command -v xmllint >/dev/null 2>&1") != 0)
+  if (std::system("command -v xmllint >/dev/null 2>&1") != 0) {
     GTEST_SKIP() << "xmllint (Debian libxml2-utils) is not installed";
+  }
   const int status = std::system(("xmllint --noout " + junit).c_str());
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }

@@ -27,8 +27,9 @@ std::size_t count(const std::string& text, const std::string& what) {
 
 std::string chromium() {
   for (const char* name : {"chromium", "chromium-browser"}) {
-    if (std::system(("command -v " + std::string(name) + " >/dev/null 2>&1").c_str()) == 0)
+    if (std::system(("command -v " + std::string(name) + " >/dev/null 2>&1").c_str()) == 0) {
       return name;
+    }
   }
   return "";
 }

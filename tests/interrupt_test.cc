@@ -66,8 +66,9 @@ Started start_peakbench(const std::vector<std::string>& args, const fs::path& di
   std::vector<char*> envp;
   for (std::string& e : env_s) envp.push_back(e.data());
   envp.push_back(nullptr);
-  if (posix_spawn(&s.pid, PEAKBENCH_EXE, &actions, &attr, argv.data(), envp.data()) != 0)
+  if (posix_spawn(&s.pid, PEAKBENCH_EXE, &actions, &attr, argv.data(), envp.data()) != 0) {
     s.pid = -1;
+  }
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   return s;

@@ -50,10 +50,12 @@ TEST(PipClients, PeakbenchAgreesWithUsrBinTimeAndTheOldCacheHoldsTheBodyOverAndO
 #endif
   const fs::path old_pip = pyenv_python("3.11.7");  // pip 23.2.1: whole-body cache
   const fs::path new_pip = pyenv_python("3.13.0");  // pip 24.2: streaming cache
-  if (old_pip.empty() || new_pip.empty())
+  if (old_pip.empty() || new_pip.empty()) {
     GTEST_SKIP() << "pyenv's Python 3.11.7 and 3.13.0 are needed";
-  if (!fs::exists("/usr/bin/time"))
+  }
+  if (!fs::exists("/usr/bin/time")) {
     GTEST_SKIP() << "/usr/bin/time is not installed (scripts/bootstrap installs it)";
+  }
 
   peakbench::testing::TempDir dir("pip-clients");
   const auto result = peakbench::testing::run_peakbench(

@@ -228,8 +228,9 @@ int validate(const std::string& python, const std::string& document) {
 
 TEST(ReportSchema, WrittenReportsValidateAgainstTheSchemaFile) {
   const std::string python = python_with_jsonschema();
-  if (python.empty())
+  if (python.empty()) {
     GTEST_SKIP() << "python3-jsonschema is not installed (scripts/bootstrap installs it)";
+  }
   TempDir dir("schema");
   Report report = golden_report();
   report.meta.merged_shards = {"1/2", "2/2"};
@@ -241,8 +242,9 @@ TEST(ReportSchema, WrittenReportsValidateAgainstTheSchemaFile) {
   const std::string path = (dir / "r.json").string();
   ASSERT_TRUE(write_report(path, report).ok());
   EXPECT_EQ(validate(python, path), 0);
-  for (const char* name : {"report.json", "before.json", "after.json", "oom.json"})
+  for (const char* name : {"report.json", "before.json", "after.json", "oom.json"}) {
     EXPECT_EQ(validate(python, golden(name)), 0) << name;
+  }
 
   // And the schema has teeth: a figure without its method is rejected.
   std::string text = to_json_text(report);

@@ -18,8 +18,9 @@ inline const RunRecord* find_run(const Report& report, const std::string& subjec
                                  std::optional<std::uint64_t> body_bytes = std::nullopt) {
   for (const RunRecord& run : report.runs) {
     if (run.subject == subject && run.phase == phase &&
-        (!body_bytes || run.body_bytes == *body_bytes))
+        (!body_bytes || run.body_bytes == *body_bytes)) {
       return &run;
+    }
   }
   return nullptr;
 }

@@ -104,8 +104,9 @@ inline CliResult run_peakbench(const std::vector<std::string>& args, const CliOp
   }
   if (spawned) {
     int status = 0;
-    if (::waitpid(pid, &status, 0) == pid && WIFEXITED(status))
+    if (::waitpid(pid, &status, 0) == pid && WIFEXITED(status)) {
       result.exit_status = WEXITSTATUS(status);
+    }
   }
   if (reader.joinable()) {
     reader.join();
