@@ -28,7 +28,7 @@ constexpr std::array<Unit, 15> kUnits{{
     {"TiB", kKi* kKi* kKi* kKi},
     {"kB", 1000},
     {"KB", 1000},
-    {"MB", 1000 * 1000},
+    {"MB", 1000ULL * 1000},
     {"GB", 1000ULL * 1000 * 1000},
     {"TB", 1000ULL * 1000 * 1000 * 1000},
     {"T", kKi* kKi* kKi* kKi},

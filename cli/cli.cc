@@ -31,7 +31,7 @@ std::filesystem::path data_dir() {
   std::error_code ec;
   const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
   if (!ec) {
-    const fs::path installed = (exe.parent_path() / kDataDirFromBinDir).lexically_normal();
+    fs::path installed = (exe.parent_path() / kDataDirFromBinDir).lexically_normal();
     if (fs::is_directory(installed / "scenarios", ec)) return installed;
   }
 #ifdef PEAKBENCH_BUILD_SOURCE_DIR

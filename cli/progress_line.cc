@@ -61,7 +61,7 @@ void ProgressLine::preparing() {
   out_ << "peakbench: preparing the wheels and the index\n" << std::flush;
 }
 
-void ProgressLine::serving(std::function<std::uint64_t()> body_bytes_sent) {
+void ProgressLine::serving(const std::function<std::uint64_t()>& body_bytes_sent) {
   std::lock_guard lock(mu_);
   bytes_sent_ = std::move(body_bytes_sent);
 }

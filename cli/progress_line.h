@@ -45,7 +45,7 @@ class ProgressLine final : public RunObserver {
   ProgressLine& operator=(const ProgressLine&) = delete;
 
   void preparing() override;
-  void serving(std::function<std::uint64_t()> body_bytes_sent) override;
+  void serving(const std::function<std::uint64_t()>& body_bytes_sent) override;
   void run_started(const PlannedRun& run, std::size_t index, std::size_t total) override;
   void run_finished(const RunRecord& record) override;
   void warning(std::string_view message) override;

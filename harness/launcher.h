@@ -60,7 +60,7 @@ class Launcher final : public Spawner {
   Launcher(const Launcher&) = delete;
   Launcher& operator=(const Launcher&) = delete;
   /// Closes the socket; the launcher kills what is left of a run, reaps it and exits.
-  ~Launcher();
+  ~Launcher() override;
 
   /// Starts a run and returns the child's PID once it is forked and has exec'd. A child that
   /// cannot exec (missing program, bad working dir, cgroup refused) is an error naming the cause;

@@ -24,6 +24,7 @@ RunOptions two_subjects() {
 
 std::vector<std::string> described(const std::vector<PlannedRun>& plan, const RunOptions& options) {
   std::vector<std::string> out;
+  out.reserve(plan.size());
   for (const PlannedRun& run : plan) {
     out.push_back((run.measured ? "" : "fill ") + run.describe(options));
   }

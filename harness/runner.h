@@ -26,7 +26,9 @@ class RunObserver {
   virtual void preparing() {}
   /// The server is up. `body_bytes_sent` reads the file bytes it has sent so far; it may be called
   /// from any thread until run_suite returns (a progress line polls it while a run is in flight).
-  virtual void serving(std::function<std::uint64_t()> body_bytes_sent) { (void)body_bytes_sent; }
+  virtual void serving(const std::function<std::uint64_t()>& body_bytes_sent) {
+    (void)body_bytes_sent;
+  }
   /// A measured run starts: `index` counts from 1 to `total`.
   virtual void run_started(const PlannedRun& run, std::size_t index, std::size_t total) {
     (void)run, (void)index, (void)total;

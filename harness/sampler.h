@@ -28,6 +28,7 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "base/status.h"
@@ -112,7 +113,7 @@ struct SamplerResult {
 
 class Sampler {
  public:
-  explicit Sampler(SamplerOptions options = {}) : options_(options) {}
+  explicit Sampler(SamplerOptions options = {}) : options_(std::move(options)) {}
   Sampler(const Sampler&) = delete;
   Sampler& operator=(const Sampler&) = delete;
   /// Stops the thread if it still runs.

@@ -26,6 +26,7 @@ TEST(ParseShard, AcceptsIOverN) {
 TEST(SelectShard, TheShardsPartitionTheOrderedList) {
   for (int size : {0, 1, 5, 8, 13}) {
     std::vector<std::string> scenarios;
+    scenarios.reserve(size);
     for (int i = 0; i < size; ++i) scenarios.push_back("scenario-" + std::to_string(i));
     for (int count : {1, 2, 3, 4, 7, 20}) {
       std::vector<std::string> all;

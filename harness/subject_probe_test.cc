@@ -153,7 +153,10 @@ TEST(SubjectReport, ACountThatIsNoNonNegativeIntegerIsRejected) {
   const std::string good_tail = R"("phases":[],"bytes_received":0,"bytes_written":0,
                                    "allocator":"glibc"})";
   for (const std::string peak : {"-1", "1.5", "1e300", "18446744073709551616", "true"}) {
-    const std::string text = R"({"start_rss_bytes":1,"peak_rss_bytes":)" + peak + "," + good_tail;
+    std::string text = R"({"start_rss_bytes":1,"peak_rss_bytes":)";
+    text += peak;
+    text += ",";
+    text += good_tail;
     Result<SubjectReport> report = parse_subject_report(text);
     EXPECT_FALSE(report.ok()) << peak;
   }

@@ -30,7 +30,7 @@ struct ScenarioDelta {
 /// The smallest difference `compare` calls a change: 0.5% of the before median, and at least
 /// 512 KiB (two runs of one binary differ by up to 0.4 MB, DESIGN §6; 276 KB at 46 MB was seen).
 inline constexpr double kNoiseFloor = 0.005;
-inline constexpr std::uint64_t kNoiseFloorBytes = 512 * 1024;
+inline constexpr std::uint64_t kNoiseFloorBytes = std::uint64_t{512} * 1024;
 
 struct Comparison {
   std::vector<ScenarioDelta> rows;       ///< in the after report's scenario order
@@ -41,7 +41,6 @@ struct Comparison {
 };
 
 Comparison compare_reports(const Report& before, const Report& after);
-
 
 /// A row per scenario: before and after KB, delta KB, change %, ratio, the noise threshold (±% of
 /// before) and a verdict ("lower", "higher", "same" within the threshold, "failed"); notes say

@@ -214,7 +214,7 @@ std::string render_gbench_json(const Report& report, bool aggregates_only) {
     // A user-defined statistic in Google Benchmark's terms: its value in both times, 0 when all
     // ran, so that a consumer comparing by name sees a failure appear.
     aggregate("runs_failed", "time", s.failed, s.failed,
-              s.succeeded() ? s.median_peak_rss_bytes : 0);
+              s.succeeded() ? static_cast<double>(s.median_peak_rss_bytes) : 0.0);
   }
   const Json doc{{"context", gbench_context(report)}, {"benchmarks", std::move(benchmarks)}};
   return doc.dump(2) + "\n";

@@ -31,8 +31,9 @@ Report designs(double streaming_warm_factor = 1.0) {
     for (const char* phase : {"cold", "warm"}) {
       for (int rep = 0; rep < 3; ++rep) {
         const std::uint64_t start = 10 * kMiB;
-        report.runs.push_back(
-            run("whole-body", phase, body, rep, start + 2 * body + rep * 4096, start));
+        report.runs.push_back(run("whole-body", phase, body, rep,
+                                  start + 2 * body + static_cast<std::uint64_t>(rep) * 4096,
+                                  start));
         const double factor = std::string(phase) == "warm" ? streaming_warm_factor : 1.0;
         report.runs.push_back(run("streaming", phase, body, rep,
                                   static_cast<std::uint64_t>(factor * (start + 1.5 * kMiB)),

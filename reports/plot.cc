@@ -12,11 +12,12 @@ namespace peakbench {
 namespace {
 
 constexpr double kMiB = 1024.0 * 1024.0;
+double mib(std::uint64_t bytes) { return static_cast<double>(bytes) / kMiB; }
 
 double peak_mib(const svg::Series& s) {
   if (s.run->peak_rss) return static_cast<double>(s.run->peak_rss->bytes) / kMiB;
   double top = 0;
-  for (const TimelinePoint& p : s.run->timeline) top = std::max(top, p.rss_bytes / kMiB);
+  for (const TimelinePoint& p : s.run->timeline) top = std::max(top, mib(p.rss_bytes));
   return top;
 }
 
@@ -27,8 +28,8 @@ std::string describe(const svg::Series& s) {
     const auto top = std::max_element(tl.begin(), tl.end(), [](const auto& a, const auto& b) {
       return a.rss_bytes < b.rss_bytes;
     });
-    text += fmt::format(" (anon {:.1f}, file {:.1f}, shmem {:.1f})", top->anon_bytes / kMiB,
-                        top->file_bytes / kMiB, top->shmem_bytes / kMiB);
+    text += fmt::format(" (anon {:.1f}, file {:.1f}, shmem {:.1f})", mib(top->anon_bytes),
+                        mib(top->file_bytes), mib(top->shmem_bytes));
   }
   if (!s.failures.empty()) {
     text += fmt::format("; {} of {} runs failed: {}", s.failures.size(), s.runs, s.failures[0]);
@@ -65,6 +66,7 @@ Result<std::string> render_timeline_svg(const Report& report) {
     return Status::Error("no run in the report has a timeline to plot");
   }
   std::vector<double> peaks;
+  peaks.reserve(series.size());
   for (const svg::Series& s : series) peaks.push_back(peak_mib(s));
   std::string title = "RSS over time, median run per scenario";
   if (!report.meta.label.empty()) title += " — " + report.meta.label;
@@ -78,8 +80,10 @@ Result<std::string> render_timeline_svg(const Report& report) {
     const std::size_t rows = (series.size() + columns - 1) / columns;
     width = kW * static_cast<double>(columns) + 20;
     for (std::size_t i = 0; i < series.size(); ++i) {
-      const svg::Box box{10 + kW * static_cast<double>(i % columns),
-                         40 + kH * static_cast<double>(i / columns), kW - 10, kH - 10};
+      const std::size_t column = i % columns;
+      const std::size_t row = i / columns;
+      const svg::Box box{10 + kW * static_cast<double>(column), 40 + kH * static_cast<double>(row),
+                         kW - 10, kH - 10};
       body += svg::panel({series[i]}, box,
                          fmt::format("{} — peak {:.1f} MiB", series[i].name, peaks[i]), i);
       if (!series[i].failures.empty()) legend.push_back(describe(series[i]));

@@ -34,7 +34,7 @@
 namespace peakbench {
 
 /// Reads of a cached body file go in pieces of this size (streaming: the whole resident cost).
-inline constexpr std::size_t kChunkBytes = 64 * 1024;
+inline constexpr std::size_t kChunkBytes = std::size_t{64} * 1024;
 
 /// Where the stores put their files under the cache directory (pip's names).
 inline constexpr std::string_view kWholeBodyDir = "http";

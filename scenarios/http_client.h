@@ -15,7 +15,7 @@
 namespace peakbench {
 
 /// libcurl's receive buffer: large enough that loopback transfers run at full speed.
-inline constexpr long kCurlBufferBytes = 512 * 1024;
+inline constexpr long kCurlBufferBytes = 512L * 1024;
 
 /// A stalled transfer: fewer than this many bytes per second over the stall timeout fails it.
 inline constexpr long kStallBytesPerSecond = 1024;

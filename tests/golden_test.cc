@@ -77,6 +77,7 @@ std::string golden_name(const ::testing::TestParamInfo<GoldenCase>& info) {
 
 std::vector<std::string> expand(const std::vector<std::string>& args) {
   std::vector<std::string> out;
+  out.reserve(args.size());
   for (const std::string& a : args) out.push_back(a.rfind('@', 0) == 0 ? golden(a.substr(1)) : a);
   return out;
 }

@@ -55,6 +55,7 @@ Started start_peakbench(const std::vector<std::string>& args, const fs::path& di
   std::vector<std::string> argv_s{PEAKBENCH_EXE};
   argv_s.insert(argv_s.end(), args.begin(), args.end());
   std::vector<char*> argv;
+  argv.reserve(argv_s.size() + 1);
   for (std::string& a : argv_s) argv.push_back(a.data());
   argv.push_back(nullptr);
   std::vector<std::string> env_s;
@@ -64,6 +65,7 @@ Started start_peakbench(const std::vector<std::string>& args, const fs::path& di
   }
   env_s.push_back("TMPDIR=" + tmp.string());
   std::vector<char*> envp;
+  envp.reserve(env_s.size() + 1);
   for (std::string& e : env_s) envp.push_back(e.data());
   envp.push_back(nullptr);
   if (posix_spawn(&s.pid, PEAKBENCH_EXE, &actions, &attr, argv.data(), envp.data()) != 0) {

@@ -22,7 +22,7 @@ inline SpawnRequest calibrate_request(std::vector<std::string> args) {
 
 /// The tolerance of DESIGN §6: max(256 KiB, 0.5% of the truth).
 inline std::uint64_t calibration_tolerance_bytes(std::uint64_t truth_bytes) {
-  return std::max<std::uint64_t>(256 * 1024, truth_bytes / 200);
+  return std::max<std::uint64_t>(256 * kKiB, truth_bytes / 200);
 }
 
 }  // namespace peakbench::testing

@@ -21,8 +21,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr std::uint64_t kTouchMiB = 64;
-
 // "touched PID START_KB MIB" lines: each touching process's truth by PID.
 std::map<pid_t, std::uint64_t> truths(const fs::path& stdout_path) {
   std::map<pid_t, std::uint64_t> out;
@@ -39,7 +37,7 @@ std::map<pid_t, std::uint64_t> truths(const fs::path& stdout_path) {
 }
 
 std::uint64_t tolerance(std::uint64_t truth) {
-  return std::max<std::uint64_t>(256 * 1024, truth / 100);
+  return std::max<std::uint64_t>(256 * kKiB, truth / 100);
 }
 
 bool taskstats_available() { return TaskstatsListener::open().ok(); }
