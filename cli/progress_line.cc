@@ -63,7 +63,7 @@ void ProgressLine::preparing() {
 
 void ProgressLine::serving(const std::function<std::uint64_t()>& body_bytes_sent) {
   std::lock_guard lock(mu_);
-  bytes_sent_ = std::move(body_bytes_sent);
+  bytes_sent_ = body_bytes_sent;
 }
 
 void ProgressLine::run_started(const PlannedRun& run, std::size_t index, std::size_t total) {

@@ -390,8 +390,9 @@ Table build_report_table(const Report& report) {
           notes.push_back(fmt::format("{}: downloaded the wheel (cache not used)", phase));
           any_downloaded = true;
         }
-        for (std::string& note : field_notes(report, key))
+        for (std::string& note : field_notes(report, key)) {
           notes.push_back(fmt::format("{}: {}", phase, note));
+        }
         std::string marks;
         for (const RunRecord& run : report.runs) {
           if (ScenarioKey{run.subject, run.phase, run.body_bytes} != key) {
