@@ -194,6 +194,12 @@ void apply_process_tree(const MeasuredRun& run, RunRecord& record) {
         child.tree_source == TreeSource::taskstats ? Method::taskstats : Method::kernel_hwm;
     record.largest_process =
         LargestProcess{p.pid, p.comm, p.argv0, Figure{p.peak_rss_bytes, method}};
+    // The exit record names the root's argv[0] only; the samples saw the others'.
+    if (record.largest_process->argv0.empty()) {
+      if (auto it = run.sampled.argv0_by_pid.find(p.pid); it != run.sampled.argv0_by_pid.end()) {
+        record.largest_process->argv0 = it->second;
+      }
+    }
     record.peak_rss = record.largest_process->peak_rss;
   }
   record.process_count = child.process_count;

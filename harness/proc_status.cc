@@ -230,6 +230,18 @@ std::optional<pid_t> read_parent_pid(pid_t pid) {
   return static_cast<pid_t>(ppid);
 }
 
+std::string read_argv0(pid_t pid) {
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/%d/cmdline", static_cast<int>(pid));
+  const UniqueFd fd(::open(path, O_RDONLY | O_CLOEXEC));
+  if (!fd) {
+    return {};
+  }
+  char buf[4096];
+  const std::size_t n = read_some(fd.get(), buf, sizeof buf);
+  return std::string(buf, ::strnlen(buf, n));
+}
+
 std::string read_comm(pid_t pid) {
   char path[64];
   std::snprintf(path, sizeof path, "/proc/%d/comm", static_cast<int>(pid));

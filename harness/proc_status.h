@@ -46,6 +46,11 @@ std::optional<pid_t> read_parent_pid(pid_t pid);
 /// process is gone.
 std::string read_comm(pid_t pid);
 
+/// The first word of `pid`'s command line (/proc/PID/cmdline up to its first NUL): the argv[0]
+/// it was exec'd with, as it may have rewritten it since. Empty when the process is gone, is a
+/// zombie or a kernel thread. At most 4 KiB.
+std::string read_argv0(pid_t pid);
+
 /// Resets the caller's VmHWM to its current RSS (`echo 5 > /proc/self/clear_refs`); false when the
 /// kernel refused.
 bool reset_own_hwm();

@@ -91,6 +91,9 @@ bool TreeReader::add(pid_t pid, TreeMemory& sum) {
       splits_.erase(pid);
       return false;
     }
+    if (std::string argv0 = read_argv0(pid); !argv0.empty()) {
+      argv0s_.insert_or_assign(pid, std::move(argv0));
+    }
     // Keyed by the shared size statm saw, so that the next sample compares like with like.
     it = splits_
              .insert_or_assign(pid, Split{resident->shared_bytes, status->rss_file_bytes,
@@ -264,6 +267,7 @@ void Sampler::loop(pid_t root, std::chrono::steady_clock::time_point origin) {
   }
   stat_fd.reset();
   procs_fd.reset();
+  result_.argv0_by_pid = reader.take_argv0s();
   if (use_cgroup && !result_.cgroup_error.empty()) {
     result_.tree_from_cgroup = false;
   }

@@ -66,6 +66,9 @@ class TreeReader {
   TreeMemory read_processes(std::span<const pid_t> pids);
   /// How many status files were read so far (the rest of the readings came from statm alone).
   std::uint64_t status_reads() const { return status_reads_; }
+  /// The argv[0] of every process read so far, by PID: read with its status, so after an exec
+  /// (which moves the shared size) it is the new program's. Kept after the process is gone.
+  std::unordered_map<pid_t, std::string> take_argv0s() { return std::move(argv0s_); }
 
  private:
   bool add(pid_t pid, TreeMemory& sum);
@@ -75,6 +78,7 @@ class TreeReader {
     std::uint64_t shmem_bytes = 0;
   };
   std::unordered_map<pid_t, Split> splits_;
+  std::unordered_map<pid_t, std::string> argv0s_;
   std::vector<pid_t> scratch_;
   std::uint64_t status_reads_ = 0;
 };
@@ -109,6 +113,9 @@ struct SamplerResult {
   /// to be seen for sure (one interval when the sampler kept up).
   std::chrono::microseconds longest_gap{0};
   int max_processes = 0;  ///< largest tree seen
+  /// The argv[0] of each process the samples saw (TreeReader::take_argv0s): how the launcher's
+  /// exit records, which carry only the command name, get the argv[0] of a process not the root.
+  std::unordered_map<pid_t, std::string> argv0_by_pid;
 };
 
 class Sampler {

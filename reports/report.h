@@ -53,7 +53,7 @@ struct TimelinePoint {
 struct LargestProcess {
   int pid = 0;
   std::string comm;   ///< the kernel's command name
-  std::string argv0;  ///< when known (the run's root)
+  std::string argv0;  ///< the root's, or what a sample read; empty when no sample saw it
   Figure peak_rss;    ///< taskstats or kernel-hwm
 };
 

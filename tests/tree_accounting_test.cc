@@ -100,6 +100,19 @@ TEST(TreeAccounting, ACopyOnWriteChildThatWritesNothingCountsOnce) {
             r.tree_peak_anon->bytes + r.tree_peak_file->bytes + r.tree_peak_shmem->bytes);
 }
 
+// The exit records name a process by its command name; its argv[0] comes from the samples. A
+// child exec'd with its own argv[0] that outgrows its parent is named by it.
+TEST(TreeAccounting, ALargestProcessThatIsAChildIsNamedByItsArgv0) {
+  RunRecord r =
+      measure(python("import subprocess, sys\n"
+                     "subprocess.run(['pb-big-child', '-c', 'import time; b = bytearray(96 << 20); "
+                     "time.sleep(0.5)'], executable=sys.executable, check=True)\n"));
+  ASSERT_TRUE(r.ok) << r.error;
+  ASSERT_TRUE(r.largest_process.has_value());
+  EXPECT_EQ(r.largest_process->argv0, "pb-big-child") << "comm " << r.largest_process->comm;
+  EXPECT_GE(r.process_count, 2);  // more where python3 is a pyenv shim
+}
+
 // Shared anonymous memory is shmem: the cgroup's mapped_file includes it, and it is taken off.
 TEST(TreeAccounting, SharedMemoryIsShmemAndIsNotCountedAgainAsAMappedFile) {
   SKIP_UNDER_SANITIZERS();
