@@ -27,15 +27,17 @@
 
 namespace {
 
+// PEAKBENCH_BENCHMARK_BEFORE_1_9_2 (set by CMake from the package's version): Google Benchmark
+// before 1.9.2 (Debian's 1.7.1) keeps the memory result of each repetition in a std::vector that
+// grows with the next repetition, while the repetition's report keeps a pointer into it: with
+// --benchmark_repetitions > 1 every repetition but the last reports freed memory (upstream fix
+// #1941 made the report hold the result by value). Seen here as max_bytes_used
+// 7236844123925471090 on repetition 0 of BM_EncodeWholeBodyEntry.
+#ifdef PEAKBENCH_BENCHMARK_BEFORE_1_9_2
 using Run = benchmark::BenchmarkReporter::Run;
 using MemoryResult = benchmark::MemoryManager::Result;
-
-/// Google Benchmark before 1.9.2 (Debian's 1.7.1) keeps the memory result of each repetition in
-/// a std::vector that grows with the next repetition, while the repetition's report keeps a
-/// pointer into it: with --benchmark_repetitions > 1 every repetition but the last reports
-/// freed memory (upstream fix #1941 made the report hold the result by value). Seen here as
-/// max_bytes_used 7236844123925471090 on repetition 0 of BM_EncodeWholeBodyEntry.
-constexpr bool kReportsPointIntoFreedResults = std::is_pointer_v<decltype(Run::memory_result)>;
+static_assert(std::is_pointer_v<decltype(Run::memory_result)>,
+              "a Google Benchmark that keeps a report's memory result by value needs no fix-up");
 
 /// The manager's own copy of every result it handed back, kept where it does not move, and found
 /// again for a report by the address the library gave it (which the report still holds) in the
@@ -53,7 +55,7 @@ class MemoryResults {
     if (auto it = found_.find(key); it != found_.end()) return it->second;  // another reporter
     Entry* match = nullptr;
     for (Entry& e : entries_) {
-      if (e.taken || !same_address(e.given, run)) continue;
+      if (e.taken || e.given != run.memory_result) continue;
       if (!match) match = &e;
       if (gives_allocs_per_iter(e.copy, run)) {
         match = &e;
@@ -71,13 +73,6 @@ class MemoryResults {
     MemoryResult copy;
     bool taken = false;
   };
-  static bool same_address(const MemoryResult* given, const Run& run) {
-    if constexpr (kReportsPointIntoFreedResults) {
-      return given == run.memory_result;
-    } else {
-      return false;
-    }
-  }
   // As the library computes it: allocations over min(16, iterations) memory iterations.
   static bool gives_allocs_per_iter(const MemoryResult& r, const Run& run) {
     const auto memory_iterations = std::min<benchmark::IterationCount>(16, run.iterations);
@@ -104,11 +99,9 @@ class MemoryResultsReporter final : public benchmark::BenchmarkReporter {
 
   void ReportRuns(const std::vector<Run>& runs) override {
     std::vector<Run> fixed = runs;
-    if constexpr (kReportsPointIntoFreedResults) {
-      for (Run& run : fixed) {
-        if (run.run_type == Run::RT_Iteration && run.memory_result) {
-          run.memory_result = results_.find(run);
-        }
+    for (Run& run : fixed) {
+      if (run.run_type == Run::RT_Iteration && run.memory_result) {
+        run.memory_result = results_.find(run);
       }
     }
     inner_->ReportRuns(fixed);
@@ -121,13 +114,28 @@ class MemoryResultsReporter final : public benchmark::BenchmarkReporter {
   MemoryResults& results_;
 };
 
+/// The value of `--NAME=VALUE` in argv (Google Benchmark's flags take only that form); empty when
+/// it is not there.
+std::string flag_value(int argc, char** argv, std::string_view name) {
+  std::string value;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg.size() > name.size() + 3 && arg.substr(0, 2) == "--" &&
+        arg.substr(2, name.size()) == name && arg[2 + name.size()] == '=') {
+      value = arg.substr(3 + name.size());
+    }
+  }
+  return value;
+}
+
+MemoryResults memory_results;
+#endif
+
 /// Heap figures of the benchmark's thread from jemalloc (linked into peakbench_micro):
 /// `thread.peak` (since jemalloc 5.3; size-class rounded, so 100 MiB counts 112 MiB),
 /// `thread.allocated`/`thread.deallocated`, and the arenas' allocation counts.
 class JemallocMemoryManager final : public benchmark::MemoryManager {
  public:
-  explicit JemallocMemoryManager(MemoryResults& results) : results_(results) {}
-
   void Start() override {
     (void)mallctl("thread.peak.reset", nullptr, nullptr, nullptr, 0);
     allocated_at_start_ = read_u64("thread.allocated");
@@ -144,7 +152,9 @@ class JemallocMemoryManager final : public benchmark::MemoryManager {
     result->net_heap_growth =
         static_cast<std::int64_t>(allocated) - static_cast<std::int64_t>(deallocated);
     result->num_allocs = static_cast<std::int64_t>(allocations() - allocations_at_start_);
-    results_.add(result, *result);
+#ifdef PEAKBENCH_BENCHMARK_BEFORE_1_9_2
+    memory_results.add(result, *result);
+#endif
   }
 
  private:
@@ -163,31 +173,10 @@ class JemallocMemoryManager final : public benchmark::MemoryManager {
            read_u64("stats.arenas.4096.large.nmalloc");
   }
 
-  MemoryResults& results_;
   std::uint64_t allocated_at_start_ = 0;
   std::uint64_t deallocated_at_start_ = 0;
   std::uint64_t allocations_at_start_ = 0;
 };
-
-}  // namespace
-#endif
-
-#ifdef PEAKBENCH_HAVE_JEMALLOC
-namespace {
-
-/// The value of `--NAME=VALUE` in argv (Google Benchmark's flags take only that form); empty when
-/// it is not there.
-std::string flag_value(int argc, char** argv, std::string_view name) {
-  std::string value;
-  for (int i = 1; i < argc; ++i) {
-    std::string_view arg = argv[i];
-    if (arg.size() > name.size() + 3 && arg.substr(0, 2) == "--" &&
-        arg.substr(2, name.size()) == name && arg[2 + name.size()] == '=') {
-      value = arg.substr(3 + name.size());
-    }
-  }
-  return value;
-}
 
 }  // namespace
 #endif
@@ -199,32 +188,30 @@ int main(int argc, char** argv) {
   benchmark::AddCustomContext("peakbench_build_type", "debug");
 #endif
 #ifdef PEAKBENCH_HAVE_JEMALLOC
+  static JemallocMemoryManager memory_manager;
+  benchmark::RegisterMemoryManager(&memory_manager);
+#endif
+#ifdef PEAKBENCH_BENCHMARK_BEFORE_1_9_2
   // Read before Initialize, which takes its flags out of argv.
   const bool to_file = !flag_value(argc, argv, "benchmark_out").empty();
   const std::string out_format = flag_value(argc, argv, "benchmark_out_format");
-  static MemoryResults memory_results;
-  static JemallocMemoryManager memory_manager(memory_results);
-  benchmark::RegisterMemoryManager(&memory_manager);
 #endif
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-#ifdef PEAKBENCH_HAVE_JEMALLOC
-  if constexpr (kReportsPointIntoFreedResults) {
-    MemoryResultsReporter display(
-        std::unique_ptr<benchmark::BenchmarkReporter>(benchmark::CreateDefaultDisplayReporter()),
-        memory_results);
-    // Only the JSON reporter writes memory fields; for the others the library makes its own.
-    std::unique_ptr<MemoryResultsReporter> file;
-    if (to_file && (out_format.empty() || out_format == "json")) {
-      file = std::make_unique<MemoryResultsReporter>(std::make_unique<benchmark::JSONReporter>(),
-                                                     memory_results);
-    }
-    benchmark::RunSpecifiedBenchmarks(&display, file.get());
-    benchmark::Shutdown();
-    return 0;
+#ifdef PEAKBENCH_BENCHMARK_BEFORE_1_9_2
+  MemoryResultsReporter display(
+      std::unique_ptr<benchmark::BenchmarkReporter>(benchmark::CreateDefaultDisplayReporter()),
+      memory_results);
+  // Only the JSON reporter writes memory fields; for the others the library makes its own.
+  std::unique_ptr<MemoryResultsReporter> file;
+  if (to_file && (out_format.empty() || out_format == "json")) {
+    file = std::make_unique<MemoryResultsReporter>(std::make_unique<benchmark::JSONReporter>(),
+                                                   memory_results);
   }
-#endif
+  benchmark::RunSpecifiedBenchmarks(&display, file.get());
+#else
   benchmark::RunSpecifiedBenchmarks();
+#endif
   benchmark::Shutdown();
   return 0;
 }
